@@ -1,0 +1,2 @@
+//! keyfort-core
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! keyfort-crypto
+#![forbid(unsafe_code)]

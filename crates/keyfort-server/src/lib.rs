@@ -1,0 +1,2 @@
+//! keyfort-server
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! keyfort-sigv4
+#![forbid(unsafe_code)]

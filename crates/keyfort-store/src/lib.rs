@@ -1,0 +1,2 @@
+//! keyfort-store
+#![forbid(unsafe_code)]
