@@ -1,0 +1,241 @@
+//! The data plane: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext),
+//! GenerateRandom.
+
+use keyfort_crypto::{SecretBytes, canonical_encryption_context, parse_blob};
+use serde::Serialize;
+
+use super::{Caller, Kms, LiveKey, json, state_error};
+use crate::api::wire::{ser_b64, ser_secret_b64};
+use crate::api::{Decrypt, Encrypt, EncryptionContext, GenerateDataKey, ReEncrypt};
+use crate::error::{KmsError, Result};
+use crate::model::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, hex};
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EncryptReply {
+    #[serde(serialize_with = "ser_b64")]
+    ciphertext_blob: Vec<u8>,
+    key_id: String,
+    encryption_algorithm: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DecryptReply {
+    key_id: String,
+    #[serde(serialize_with = "ser_secret_b64")]
+    plaintext: SecretBytes,
+    encryption_algorithm: &'static str,
+    key_material_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ReEncryptReply {
+    #[serde(serialize_with = "ser_b64")]
+    ciphertext_blob: Vec<u8>,
+    source_key_id: String,
+    key_id: String,
+    source_encryption_algorithm: &'static str,
+    destination_encryption_algorithm: &'static str,
+    source_key_material_id: String,
+    destination_key_material_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DataKeyReply {
+    #[serde(serialize_with = "ser_b64")]
+    ciphertext_blob: Vec<u8>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_secret"
+    )]
+    plaintext: Option<SecretBytes>,
+    key_id: String,
+    key_material_id: String,
+}
+
+fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretBytes>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(b) => ser_secret_b64(b, s),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct RandomReply {
+    #[serde(serialize_with = "ser_secret_b64")]
+    plaintext: SecretBytes,
+}
+
+const SYMMETRIC: &str = "SYMMETRIC_DEFAULT";
+
+/// Checks that a key can encrypt or decrypt now with `algorithm`.
+fn require_symmetric_use(key: &LiveKey, algorithm: EncryptionAlgorithm) -> Result<()> {
+    let r = &key.record;
+    if r.state != KeyState::Enabled {
+        return Err(state_error(r));
+    }
+    if r.usage != KeyUsage::EncryptDecrypt || r.spec != KeySpec::SymmetricDefault {
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "{} key usage is {} which is not valid for this operation.",
+            r.arn(),
+            r.usage
+        )));
+    }
+    if algorithm != EncryptionAlgorithm::SymmetricDefault {
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "The encryption algorithm {algorithm} is not valid for {} (KeySpec {}).",
+            r.arn(),
+            r.spec
+        )));
+    }
+    Ok(())
+}
+
+fn context_aad(ctx: &EncryptionContext) -> Vec<u8> {
+    canonical_encryption_context(ctx.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+}
+
+impl Kms {
+    /// Encrypts under a key's current backing key. Returns (blob, backing key id).
+    fn seal_with(
+        key: &LiveKey,
+        plaintext: &[u8],
+        ctx: &EncryptionContext,
+    ) -> Result<(Vec<u8>, [u8; 32])> {
+        let (bid, material) = key.current()?;
+        let blob = keyfort_crypto::encrypt_symmetric(
+            material,
+            &key.record.id,
+            bid,
+            plaintext,
+            &context_aad(ctx),
+        )
+        .map_err(KmsError::Crypto)?;
+        Ok((blob, *bid))
+    }
+
+    /// Decrypts a blob for `caller`, checking the optional expected key. Returns the key
+    /// that made it, the plaintext and the backing key id.
+    fn open_blob(
+        &self,
+        caller: &Caller<'_>,
+        blob: &[u8],
+        expected: Option<&crate::arn::KeyRef>,
+        ctx: &EncryptionContext,
+        algorithm: EncryptionAlgorithm,
+        dry_run: bool,
+    ) -> Result<(std::sync::Arc<LiveKey>, SecretBytes, [u8; 32])> {
+        let invalid = || {
+            KmsError::InvalidCiphertext(
+                "The ciphertext is invalid or was not made by this key service.".into(),
+            )
+        };
+        let parsed = parse_blob(blob).map_err(|_| invalid())?;
+        let key = match self.load_key(caller.region, parsed.key_id())? {
+            Some(k) if &k.record.account == caller.account() => k,
+            _ => return Err(Self::key_not_found(caller, parsed.key_id())),
+        };
+        if let Some(expected) = expected {
+            let want = self.resolve(caller, expected)?;
+            if want.record.id != key.record.id {
+                return Err(KmsError::IncorrectKey(
+                    "The key ID in the request does not identify a KMS key that can perform this operation.".into(),
+                ));
+            }
+        }
+        require_symmetric_use(&key, algorithm)?;
+        if dry_run {
+            return Err(KmsError::DryRun);
+        }
+        let bid = *parsed.backing_key_id();
+        let material = key.backing(&bid).ok_or_else(invalid)?;
+        let plaintext = keyfort_crypto::decrypt_symmetric(material, &parsed, &context_aad(ctx))
+            .map_err(|_| invalid())?;
+        Ok((key, plaintext, bid))
+    }
+
+    pub(super) fn encrypt(&self, caller: &Caller<'_>, req: Encrypt) -> Result<Vec<u8>> {
+        let key = self.resolve(caller, &req.key)?;
+        require_symmetric_use(&key, req.algorithm)?;
+        if req.dry_run {
+            return Err(KmsError::DryRun);
+        }
+        let (blob, _) = Self::seal_with(&key, req.plaintext.expose(), &req.context)?;
+        json(&EncryptReply {
+            ciphertext_blob: blob,
+            key_id: key.arn(),
+            encryption_algorithm: SYMMETRIC,
+        })
+    }
+
+    pub(super) fn decrypt(&self, caller: &Caller<'_>, req: Decrypt) -> Result<Vec<u8>> {
+        let (key, plaintext, bid) = self.open_blob(
+            caller,
+            &req.ciphertext,
+            req.key.as_ref(),
+            &req.context,
+            req.algorithm,
+            req.dry_run,
+        )?;
+        json(&DecryptReply {
+            key_id: key.arn(),
+            plaintext,
+            encryption_algorithm: SYMMETRIC,
+            key_material_id: hex(&bid),
+        })
+    }
+
+    pub(super) fn re_encrypt(&self, caller: &Caller<'_>, req: ReEncrypt) -> Result<Vec<u8>> {
+        let dest = self.resolve(caller, &req.destination_key)?;
+        require_symmetric_use(&dest, req.destination_algorithm)?;
+        let (source, plaintext, source_bid) = self.open_blob(
+            caller,
+            &req.ciphertext,
+            req.source_key.as_ref(),
+            &req.source_context,
+            req.source_algorithm,
+            req.dry_run,
+        )?;
+        let (blob, dest_bid) =
+            Self::seal_with(&dest, plaintext.expose(), &req.destination_context)?;
+        json(&ReEncryptReply {
+            ciphertext_blob: blob,
+            source_key_id: source.arn(),
+            key_id: dest.arn(),
+            source_encryption_algorithm: SYMMETRIC,
+            destination_encryption_algorithm: SYMMETRIC,
+            source_key_material_id: hex(&source_bid),
+            destination_key_material_id: hex(&dest_bid),
+        })
+    }
+
+    pub(super) fn generate_data_key(
+        &self,
+        caller: &Caller<'_>,
+        req: GenerateDataKey,
+    ) -> Result<Vec<u8>> {
+        let key = self.resolve(caller, &req.key)?;
+        require_symmetric_use(&key, EncryptionAlgorithm::SymmetricDefault)?;
+        if req.dry_run {
+            return Err(KmsError::DryRun);
+        }
+        let data_key =
+            keyfort_crypto::random_bytes(req.number_of_bytes).map_err(KmsError::Crypto)?;
+        let (blob, bid) = Self::seal_with(&key, data_key.expose(), &req.context)?;
+        json(&DataKeyReply {
+            ciphertext_blob: blob,
+            plaintext: req.with_plaintext.then_some(data_key),
+            key_id: key.arn(),
+            key_material_id: hex(&bid),
+        })
+    }
+
+    pub(super) fn generate_random(&self, n: usize) -> Result<Vec<u8>> {
+        let plaintext = keyfort_crypto::random_bytes(n).map_err(KmsError::Crypto)?;
+        json(&RandomReply { plaintext })
+    }
+}

@@ -1,0 +1,160 @@
+//! KeyMetadata as DescribeKey and CreateKey return it, and key policy documents.
+
+use serde::Serialize;
+
+use crate::api::wire::{ser_epoch, ser_opt_epoch};
+use crate::error::{KmsError, Result};
+use crate::model::{AccountId, KeyRecord, KeySpec, KeyState, KeyUsage, hex};
+
+/// The wire KeyMetadata structure.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct KeyMetadata<'a> {
+    #[serde(rename = "AWSAccountId")]
+    aws_account_id: &'a str,
+    key_id: &'a str,
+    arn: String,
+    #[serde(serialize_with = "ser_epoch")]
+    creation_date: i64,
+    enabled: bool,
+    description: &'a str,
+    key_usage: &'static str,
+    key_state: &'static str,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_epoch"
+    )]
+    deletion_date: Option<i64>,
+    origin: &'static str,
+    key_manager: &'static str,
+    customer_master_key_spec: &'static str,
+    key_spec: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_algorithms: Option<&'static [&'static str]>,
+    multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_deletion_window_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_key_material_id: Option<String>,
+}
+
+impl<'a> KeyMetadata<'a> {
+    pub(crate) fn of(r: &'a KeyRecord) -> KeyMetadata<'a> {
+        let pending = r.state == KeyState::PendingDeletion;
+        KeyMetadata {
+            aws_account_id: r.account.as_str(),
+            key_id: &r.id,
+            arn: r.arn(),
+            creation_date: r.created_ms,
+            enabled: r.state == KeyState::Enabled,
+            description: &r.description,
+            key_usage: r.usage.as_str(),
+            key_state: r.state.as_str(),
+            deletion_date: if pending { r.deletion_ms } else { None },
+            origin: r.origin.as_str(),
+            key_manager: r.manager.as_str(),
+            customer_master_key_spec: r.spec.as_str(),
+            key_spec: r.spec.as_str(),
+            encryption_algorithms: (r.usage == KeyUsage::EncryptDecrypt
+                && r.spec == KeySpec::SymmetricDefault)
+                .then_some(&["SYMMETRIC_DEFAULT"][..]),
+            multi_region: false,
+            pending_deletion_window_in_days: if pending { r.pending_window_days } else { None },
+            current_key_material_id: r.current_backing_key().map(|b| hex(&b.id)),
+        }
+    }
+}
+
+/// The policy a key gets when CreateKey names none: the account's IAM policies decide.
+pub(crate) fn default_policy(account: &AccountId) -> String {
+    format!(
+        r#"{{
+  "Version" : "2012-10-17",
+  "Id" : "key-default-1",
+  "Statement" : [ {{
+    "Sid" : "Enable IAM User Permissions",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "arn:aws:iam::{account}:root"
+    }},
+    "Action" : "kms:*",
+    "Resource" : "*"
+  }} ]
+}}"#
+    )
+}
+
+/// Checks that a key policy is a well-formed policy document: a JSON object with a
+/// Statement (an object or a non-empty list) whose entries have an Effect of Allow or
+/// Deny, a Principal or NotPrincipal, and an Action or NotAction. Enforcement is the
+/// authorization layer's; this only refuses documents that could never be evaluated.
+pub(crate) fn check_policy(policy: &str) -> Result<()> {
+    let malformed = |why: &str| {
+        KmsError::MalformedPolicyDocument(format!("The new key policy is not valid: {why}"))
+    };
+    let doc: serde_json::Value =
+        serde_json::from_str(policy).map_err(|_| malformed("it is not valid JSON."))?;
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| malformed("it must be a JSON object."))?;
+    if let Some(v) = obj.get("Version") {
+        if !matches!(v.as_str(), Some("2012-10-17" | "2008-10-17")) {
+            return Err(malformed("Version must be 2012-10-17 or 2008-10-17."));
+        }
+    }
+    let statements: Vec<&serde_json::Value> = match obj.get("Statement") {
+        Some(serde_json::Value::Array(a)) if !a.is_empty() => a.iter().collect(),
+        Some(s @ serde_json::Value::Object(_)) => vec![s],
+        _ => return Err(malformed("it must have a Statement.")),
+    };
+    for s in statements {
+        let s = s
+            .as_object()
+            .ok_or_else(|| malformed("each Statement must be an object."))?;
+        if !matches!(
+            s.get("Effect").and_then(|e| e.as_str()),
+            Some("Allow" | "Deny")
+        ) {
+            return Err(malformed(
+                "each Statement needs an Effect of Allow or Deny.",
+            ));
+        }
+        if !(s.contains_key("Principal") || s.contains_key("NotPrincipal")) {
+            return Err(malformed("each Statement needs a Principal."));
+        }
+        if !(s.contains_key("Action") || s.contains_key("NotAction")) {
+            return Err(malformed("each Statement needs an Action."));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_is_valid() {
+        let acct = AccountId::parse("111122223333").unwrap();
+        assert!(check_policy(&default_policy(&acct)).is_ok());
+    }
+
+    #[test]
+    fn malformed_policies_are_refused() {
+        for bad in [
+            "not json",
+            "[]",
+            "{}",
+            r#"{"Statement":[]}"#,
+            r#"{"Statement":{"Effect":"Maybe","Principal":"*","Action":"kms:*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"kms:*"}}"#,
+            r#"{"Version":"2020-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#,
+        ] {
+            assert_eq!(
+                check_policy(bad).map_err(|e| e.code()),
+                Err("MalformedPolicyDocumentException"),
+                "{bad}"
+            );
+        }
+    }
+}

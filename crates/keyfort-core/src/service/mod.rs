@@ -1,0 +1,359 @@
+//! The KMS service: resolves keys, enforces key states, runs the cryptography, and
+//! persists through the [`Store`]. One [`Kms`] serves every account and region of a
+//! deployment.
+//!
+//! Hot data (keys with their unsealed backing keys, aliases, access keys) is cached in
+//! memory; every mutation goes through one writer lock, writes the store first, then
+//! refreshes the cache, so the cache never holds something the store does not.
+
+mod accounts;
+mod aliases;
+mod crypto;
+mod keys;
+mod metadata;
+mod tags;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use keyfort_crypto::{RootKey, SymmetricKey};
+use serde::Serialize;
+
+use crate::api::Operation;
+use crate::arn::KeyRef;
+use crate::clock::Clock;
+use crate::error::{KmsError, Result};
+use crate::model::{AccountId, KeyRecord, KeyState, hex};
+use crate::store::Store;
+
+pub use accounts::{Credential, Principal, generate_access_key};
+
+/// Who is calling, and in which region (the one in the SigV4 credential scope).
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// The authenticated principal.
+    pub principal: &'a Principal,
+    /// The request's region.
+    pub region: &'a str,
+}
+
+impl Caller<'_> {
+    fn account(&self) -> &AccountId {
+        &self.principal.account
+    }
+}
+
+/// A key with its backing keys unsealed, as cached.
+pub(crate) struct LiveKey {
+    pub(crate) record: KeyRecord,
+    /// (backing key id, material), oldest first; the last is current.
+    pub(crate) material: Vec<([u8; 32], SymmetricKey)>,
+}
+
+impl LiveKey {
+    fn arn(&self) -> String {
+        self.record.arn()
+    }
+    fn current(&self) -> Result<&([u8; 32], SymmetricKey)> {
+        self.material
+            .last()
+            .ok_or(KmsError::Internal("key has no backing key"))
+    }
+    fn backing(&self, id: &[u8; 32]) -> Option<&SymmetricKey> {
+        self.material
+            .iter()
+            .find(|(bid, _)| bid == id)
+            .map(|(_, k)| k)
+    }
+}
+
+type KeyCacheKey = (String, String);
+type AliasCacheKey = (AccountId, String, String);
+
+/// The service. Cheap to share behind an `Arc`.
+pub struct Kms {
+    store: Arc<dyn Store>,
+    root: RootKey,
+    clock: Arc<dyn Clock>,
+    keys: RwLock<HashMap<KeyCacheKey, Arc<LiveKey>>>,
+    aliases: RwLock<HashMap<AliasCacheKey, String>>,
+    credentials: RwLock<HashMap<String, Arc<Credential>>>,
+    writer: Mutex<()>,
+}
+
+impl std::fmt::Debug for Kms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kms").finish_non_exhaustive()
+    }
+}
+
+/// Reads a lock, recovering from poisoning: the data behind keyfort's locks is a cache
+/// that every writer leaves consistent before it can panic.
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Serializes a reply body.
+fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|_| KmsError::Internal("reply serialization failed"))
+}
+
+impl Kms {
+    /// A service over `store`, sealing under `root`, telling time by `clock`.
+    pub fn new(store: Arc<dyn Store>, root: RootKey, clock: Arc<dyn Clock>) -> Kms {
+        Kms {
+            store,
+            root,
+            clock,
+            keys: RwLock::new(HashMap::new()),
+            aliases: RwLock::new(HashMap::new()),
+            credentials: RwLock::new(HashMap::new()),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The current time in milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// Runs one operation for `caller`, returning the JSON reply body.
+    pub fn execute(&self, caller: &Caller<'_>, op: Operation) -> Result<Vec<u8>> {
+        match op {
+            Operation::CreateKey(req) => self.create_key(caller, req),
+            Operation::DescribeKey(key) => self.describe_key(caller, &key),
+            Operation::ListKeys(page) => self.list_keys(caller, &page),
+            Operation::EnableKey(key) => self.set_enabled(caller, &key, true),
+            Operation::DisableKey(key) => self.set_enabled(caller, &key, false),
+            Operation::ScheduleKeyDeletion {
+                key,
+                pending_window_days,
+            } => self.schedule_deletion(caller, &key, pending_window_days),
+            Operation::CancelKeyDeletion(key) => self.cancel_deletion(caller, &key),
+            Operation::UpdateKeyDescription { key, description } => {
+                self.update_description(caller, &key, description)
+            }
+            Operation::Encrypt(req) => self.encrypt(caller, req),
+            Operation::Decrypt(req) => self.decrypt(caller, req),
+            Operation::ReEncrypt(req) => self.re_encrypt(caller, req),
+            Operation::GenerateDataKey(req) => self.generate_data_key(caller, req),
+            Operation::GenerateRandom { number_of_bytes } => self.generate_random(number_of_bytes),
+            Operation::CreateAlias { name, target } => self.create_alias(caller, name, &target),
+            Operation::UpdateAlias { name, target } => self.update_alias(caller, name, &target),
+            Operation::DeleteAlias { name } => self.delete_alias(caller, &name),
+            Operation::ListAliases { key, page } => self.list_aliases(caller, key.as_ref(), &page),
+            Operation::TagResource { key, tags } => self.tag_resource(caller, &key, tags),
+            Operation::UntagResource { key, tag_keys } => {
+                self.untag_resource(caller, &key, &tag_keys)
+            }
+            Operation::ListResourceTags { key, page } => {
+                self.list_resource_tags(caller, &key, &page)
+            }
+            Operation::GetKeyPolicy { key, policy_name } => {
+                self.get_key_policy(caller, &key, &policy_name)
+            }
+            Operation::PutKeyPolicy {
+                key,
+                policy_name,
+                policy,
+                bypass_policy_lockout_safety_check,
+            } => self.put_key_policy(
+                caller,
+                &key,
+                &policy_name,
+                policy,
+                bypass_policy_lockout_safety_check,
+            ),
+            Operation::ListKeyPolicies { key, page } => self.list_key_policies(caller, &key, &page),
+        }
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, ()> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The AAD that binds a sealed backing key to its key and id.
+    pub(crate) fn backing_aad(key_id: &str, backing_id: &[u8; 32]) -> Vec<u8> {
+        format!("keyfort:backing-key:v1|{key_id}|{}", hex(backing_id)).into_bytes()
+    }
+
+    /// Unseals every backing key of a record.
+    fn unseal(&self, record: KeyRecord) -> Result<LiveKey> {
+        let mut material = Vec::with_capacity(record.backing_keys.len());
+        for b in &record.backing_keys {
+            let aad = Self::backing_aad(&record.id, &b.id);
+            let raw = self.root.open(&b.sealed, &aad).map_err(KmsError::Crypto)?;
+            let key = SymmetricKey::from_bytes(raw.expose()).map_err(KmsError::Crypto)?;
+            material.push((b.id, key));
+        }
+        Ok(LiveKey { record, material })
+    }
+
+    /// Loads a key by (region, id), through the cache.
+    fn load_key(&self, region: &str, id: &str) -> Result<Option<Arc<LiveKey>>> {
+        let ck = (region.to_owned(), id.to_owned());
+        if let Some(k) = read(&self.keys).get(&ck) {
+            return Ok(Some(Arc::clone(k)));
+        }
+        let Some(record) = self.store.get_key(region, id)? else {
+            return Ok(None);
+        };
+        let live = Arc::new(self.unseal(record)?);
+        write(&self.keys).insert(ck, Arc::clone(&live));
+        Ok(Some(live))
+    }
+
+    /// Puts a freshly written record in the cache (called with the writer lock held).
+    fn cache_key(&self, record: KeyRecord) -> Result<Arc<LiveKey>> {
+        let ck = (record.region.clone(), record.id.clone());
+        let live = Arc::new(self.unseal(record)?);
+        write(&self.keys).insert(ck, Arc::clone(&live));
+        Ok(live)
+    }
+
+    fn forget_key(&self, region: &str, id: &str) {
+        write(&self.keys).remove(&(region.to_owned(), id.to_owned()));
+        write(&self.aliases).retain(|(_, r, _), target| !(r == region && target == id));
+    }
+
+    /// The ARN keyfort shows for a key id in the caller's account and region.
+    fn key_arn(caller: &Caller<'_>, id: &str) -> String {
+        format!(
+            "arn:aws:kms:{}:{}:key/{id}",
+            caller.region,
+            caller.account()
+        )
+    }
+
+    fn alias_arn(caller: &Caller<'_>, name: &str) -> String {
+        format!("arn:aws:kms:{}:{}:{name}", caller.region, caller.account())
+    }
+
+    fn key_not_found(caller: &Caller<'_>, id: &str) -> KmsError {
+        KmsError::NotFound(format!(
+            "Key '{}' does not exist",
+            Self::key_arn(caller, id)
+        ))
+    }
+
+    /// Resolves an alias name to a key id in the caller's account and region.
+    fn alias_target(&self, caller: &Caller<'_>, name: &str) -> Result<String> {
+        let ck = (
+            caller.account().clone(),
+            caller.region.to_owned(),
+            name.to_owned(),
+        );
+        if let Some(id) = read(&self.aliases).get(&ck) {
+            return Ok(id.clone());
+        }
+        match self
+            .store
+            .get_alias(caller.account(), caller.region, name)?
+        {
+            Some(a) => {
+                write(&self.aliases).insert(ck, a.target_key_id.clone());
+                Ok(a.target_key_id)
+            }
+            None => Err(KmsError::NotFound(format!(
+                "Alias '{}' is not found.",
+                Self::alias_arn(caller, name)
+            ))),
+        }
+    }
+
+    /// Resolves any key identifier to the caller's key. Keys of other accounts and
+    /// regions are reported as not found (cross-account use arrives with authorization).
+    fn resolve(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<Arc<LiveKey>> {
+        let id = match key {
+            KeyRef::Id(id) => id.clone(),
+            KeyRef::KeyArn {
+                region,
+                account,
+                id,
+            } => {
+                if region != caller.region || account != caller.account() {
+                    return Err(KmsError::NotFound(format!(
+                        "Key 'arn:aws:kms:{region}:{account}:key/{id}' does not exist"
+                    )));
+                }
+                id.clone()
+            }
+            KeyRef::AliasName(name) => self.alias_target(caller, name)?,
+            KeyRef::AliasArn {
+                region,
+                account,
+                name,
+            } => {
+                if region != caller.region || account != caller.account() {
+                    return Err(KmsError::NotFound(format!(
+                        "Alias 'arn:aws:kms:{region}:{account}:{name}' is not found."
+                    )));
+                }
+                self.alias_target(caller, name)?
+            }
+        };
+        match self.load_key(caller.region, &id)? {
+            Some(k) if &k.record.account == caller.account() => Ok(k),
+            _ => Err(Self::key_not_found(caller, &id)),
+        }
+    }
+
+    /// Reads a key fresh from the store for a mutation (writer lock held).
+    fn resolve_for_write(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<KeyRecord> {
+        let live = self.resolve(caller, key)?;
+        match self.store.get_key(caller.region, &live.record.id)? {
+            Some(r) => Ok(r),
+            None => Err(Self::key_not_found(caller, &live.record.id)),
+        }
+    }
+
+    /// Applies `f` to a key under the writer lock and persists the result.
+    fn mutate_key<T>(
+        &self,
+        caller: &Caller<'_>,
+        key: &KeyRef,
+        f: impl FnOnce(&mut KeyRecord) -> Result<T>,
+    ) -> Result<(T, KeyRecord)> {
+        let _w = self.lock_writer();
+        let mut record = self.resolve_for_write(caller, key)?;
+        let out = f(&mut record)?;
+        self.store.update_key(&record)?;
+        self.cache_key(record.clone())?;
+        Ok((out, record))
+    }
+
+    /// Deletes every key whose waiting period has ended. Returns the ids deleted.
+    pub fn run_due_deletions(&self) -> Result<Vec<String>> {
+        let now = self.now_ms();
+        let due = self.store.keys_due_for_deletion(now)?;
+        let mut done = Vec::new();
+        for (region, id) in due {
+            let _w = self.lock_writer();
+            // Re-check under the lock: a CancelKeyDeletion may have won the race.
+            let still_due = matches!(
+                self.store.get_key(&region, &id)?,
+                Some(r) if r.state == KeyState::PendingDeletion && r.deletion_ms.is_some_and(|d| d <= now)
+            );
+            if still_due && self.store.destroy_key(&region, &id)? {
+                self.forget_key(&region, &id);
+                tracing::info!(key_id = %id, %region, "key deleted at the end of its waiting period");
+                done.push(id);
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Error messages for a key that is not in a usable state, in AWS's words.
+fn state_error(record: &KeyRecord) -> KmsError {
+    let arn = record.arn();
+    match record.state {
+        KeyState::Disabled => KmsError::Disabled(format!("{arn} is disabled.")),
+        KeyState::PendingDeletion => KmsError::InvalidState(format!("{arn} is pending deletion.")),
+        KeyState::PendingImport => KmsError::InvalidState(format!("{arn} is pending import.")),
+        other => KmsError::InvalidState(format!("{arn} is {}.", other.as_str())),
+    }
+}

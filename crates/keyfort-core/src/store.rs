@@ -1,0 +1,103 @@
+//! The persistence boundary. keyfort-store implements [`Store`] for SQLite (and later
+//! PostgreSQL); one shared test suite (`keyfort_store::conformance`) runs on every backend.
+//!
+//! Methods are synchronous: the SQLite backend is synchronous and fast for reads, and
+//! the server runs every mutating operation on the blocking pool. Each write method is
+//! durable when it returns (the SQLite backend runs with `synchronous=FULL`).
+
+use crate::model::{AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyRecord};
+
+/// A storage failure. Carries its source for the log; the client only ever sees
+/// KMSInternalException.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend failed.
+    #[error("storage backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A row could not be decoded into a record (corruption or a schema bug).
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// An insert collided with an existing row (a unique constraint).
+    #[error("already exists")]
+    Conflict,
+    /// An update found no row to change.
+    #[error("no such row")]
+    Missing,
+}
+
+/// A page request: items strictly after `after` (in the listing's order), at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page<'a> {
+    /// Exclusive lower bound in listing order.
+    pub after: Option<&'a str>,
+    /// Maximum number of items.
+    pub limit: usize,
+}
+
+/// Everything keyfort persists.
+pub trait Store: Send + Sync + 'static {
+    /// Creates an account; `Conflict` if it exists.
+    fn create_account(&self, account: &AccountRecord) -> Result<(), StoreError>;
+    /// Reads an account.
+    fn get_account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError>;
+    /// Lists all accounts, by id.
+    fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
+
+    /// Stores a new access key; `Conflict` if the id exists.
+    fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
+    /// Reads an access key by id.
+    fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+
+    /// Stores a new key with its backing keys; `Conflict` if (region, id) exists.
+    fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Replaces a key's mutable fields (state, description, dates, policy, tags) and
+    /// appends any backing keys not stored yet. `Missing` if absent.
+    fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Reads a key with its backing keys.
+    fn get_key(&self, region: &str, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
+    /// Lists key ids of an account in a region, ascending by id.
+    fn list_key_ids(
+        &self,
+        account: &AccountId,
+        region: &str,
+        page: Page<'_>,
+    ) -> Result<Vec<String>, StoreError>;
+    /// Keys (region, id) in PendingDeletion whose deletion time is at or before `now_ms`.
+    fn keys_due_for_deletion(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
+    /// Deletes a key for good: its row, its aliases, and its backing keys, whose sealed
+    /// material is overwritten before the rows are removed. Returns whether it existed.
+    fn destroy_key(&self, region: &str, key_id: &str) -> Result<bool, StoreError>;
+
+    /// Creates an alias; `Conflict` if the name is taken in (account, region).
+    fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
+    /// Points an existing alias at another key; `Missing` if absent.
+    fn update_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;
+    /// Deletes an alias. Returns whether it existed.
+    fn delete_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        name: &str,
+    ) -> Result<bool, StoreError>;
+    /// Reads an alias.
+    fn get_alias(
+        &self,
+        account: &AccountId,
+        region: &str,
+        name: &str,
+    ) -> Result<Option<AliasRecord>, StoreError>;
+    /// Lists aliases of an account in a region (optionally only those of one key),
+    /// ascending by name.
+    fn list_aliases(
+        &self,
+        account: &AccountId,
+        region: &str,
+        key_id: Option<&str>,
+        page: Page<'_>,
+    ) -> Result<Vec<AliasRecord>, StoreError>;
+}
