@@ -1,0 +1,11 @@
+//! Every KMS operation of the foundation, driven through the official AWS SDK for Rust
+//! against an in-process keyfort.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod aliases;
+mod auth;
+mod crypto;
+mod keys;
+mod tags_policy;
