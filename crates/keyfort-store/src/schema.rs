@@ -1,0 +1,119 @@
+//! Versioned schema migrations, run on every open.
+//!
+//! The applied version lives in `PRAGMA user_version` (part of the database header, so
+//! it commits atomically with the migration). Migration `N` (1-based) takes the schema
+//! from version `N-1` to `N` inside one `IMMEDIATE` transaction, which also re-reads the
+//! version, so two processes opening the same file at once apply each step once.
+//! Migrations are append-only: never edit one that has shipped, add the next.
+
+use keyfort_core::store::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{SqliteError, backend, corrupt, own};
+
+/// Version 1: accounts, access keys, keys, backing keys, aliases.
+///
+/// Notes on choices that are expensive to change later:
+/// - `backing_keys` is keyed by key id, not region: multi-Region keys share their
+///   material across regions, so a replica's row points at the same backing keys.
+/// - `keys_by_id` finds a key's replicas in other regions (see `destroy_key`).
+/// - `seq` orders a key's backing keys (oldest first, the current one last).
+/// - Tags are a JSON array of `[key, value]` pairs, in the record's order.
+/// - Enums are stored as their AWS spellings.
+const V1: &str = r#"
+CREATE TABLE accounts (
+    id          TEXT    NOT NULL PRIMARY KEY,
+    created_ms  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE access_keys (
+    access_key_id TEXT    NOT NULL PRIMARY KEY,
+    account       TEXT    NOT NULL REFERENCES accounts(id),
+    principal_arn TEXT    NOT NULL,
+    sealed_secret BLOB    NOT NULL,
+    status        TEXT    NOT NULL CHECK (status IN ('Active', 'Inactive')),
+    created_ms    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX access_keys_by_account ON access_keys (account);
+
+CREATE TABLE keys (
+    region              TEXT    NOT NULL,
+    key_id              TEXT    NOT NULL,
+    account             TEXT    NOT NULL,
+    description         TEXT    NOT NULL,
+    state               TEXT    NOT NULL,
+    usage               TEXT    NOT NULL,
+    spec                TEXT    NOT NULL,
+    origin              TEXT    NOT NULL,
+    manager             TEXT    NOT NULL,
+    created_ms          INTEGER NOT NULL,
+    deletion_ms         INTEGER,
+    pending_window_days INTEGER,
+    policy              TEXT    NOT NULL,
+    tags                TEXT    NOT NULL,
+    PRIMARY KEY (region, key_id)
+) STRICT;
+CREATE INDEX keys_by_account ON keys (account, region, key_id);
+CREATE INDEX keys_by_deletion ON keys (state, deletion_ms);
+CREATE INDEX keys_by_id ON keys (key_id);
+
+CREATE TABLE backing_keys (
+    key_id      TEXT    NOT NULL,
+    backing_id  BLOB    NOT NULL CHECK (length(backing_id) = 32),
+    seq         INTEGER NOT NULL,
+    sealed      BLOB    NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    PRIMARY KEY (key_id, backing_id),
+    UNIQUE (key_id, seq)
+) STRICT;
+
+CREATE TABLE aliases (
+    account       TEXT    NOT NULL,
+    region        TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    target_key_id TEXT    NOT NULL,
+    created_ms    INTEGER NOT NULL,
+    updated_ms    INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+) STRICT;
+CREATE INDEX aliases_by_target ON aliases (account, region, target_key_id);
+"#;
+
+/// Every migration, in order; entry `i` produces version `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// The schema version this build writes and expects.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Reads the applied schema version.
+pub(crate) fn version(conn: &Connection) -> Result<i64, StoreError> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(backend)
+}
+
+/// Applies every migration the database lacks; refuses a database from the future.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let current = version(&tx)?;
+        let index = usize::try_from(current)
+            .map_err(|_| corrupt("user_version", format!("negative version {current}")))?;
+        let Some(step) = MIGRATIONS.get(index) else {
+            if index > MIGRATIONS.len() {
+                return Err(own(SqliteError::SchemaTooNew {
+                    found: current,
+                    supported: SCHEMA_VERSION,
+                }));
+            }
+            tx.commit().map_err(backend)?;
+            return Ok(());
+        };
+        tx.execute_batch(step).map_err(backend)?;
+        tx.pragma_update(None, "user_version", current + 1)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+        tracing::info!(version = current + 1, "applied store schema migration");
+    }
+}
