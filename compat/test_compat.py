@@ -1,0 +1,191 @@
+"""Compatibility with the stock `aws` CLI and boto3, used exactly as a new user would:
+start `keyfort serve` on an empty data directory, take the credentials file it writes,
+and point the tools at it with nothing but an endpoint override.
+
+Run: python3 compat/test_compat.py [--keyfort PATH]   (default: target/release/keyfort)
+"""
+
+import base64
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+KEYFORT = os.environ.get("KEYFORT_BIN", "target/release/keyfort")
+REGION = "us-east-1"
+
+
+class Server:
+    """`keyfort serve` on a fresh data directory, on a free loopback port."""
+
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.data = os.path.join(self.dir.name, "keyfort-data")
+        env = dict(os.environ)
+        env.pop("KEYFORT_ROOT_ACCESS_KEY_ID", None)
+        env.pop("KEYFORT_ROOT_SECRET_ACCESS_KEY", None)
+        self.proc = subprocess.Popen(
+            [KEYFORT, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data],
+            stdout=subprocess.PIPE,
+            bufsize=1,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.banner = []
+        deadline = time.time() + 60
+        self.endpoint = None
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("keyfort exited before listening: " + "".join(self.banner))
+            self.banner.append(line)
+            m = re.match(r"keyfort listening on (\S+)", line)
+            if m:
+                self.endpoint = m.group(1)
+                break
+        if not self.endpoint:
+            raise RuntimeError("keyfort did not start")
+        self.credentials = os.path.join(self.data, "credentials")
+
+    def env(self):
+        env = dict(os.environ)
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            env.pop(k, None)
+        env["AWS_SHARED_CREDENTIALS_FILE"] = self.credentials
+        env["AWS_CONFIG_FILE"] = os.devnull
+        env["AWS_PROFILE"] = "keyfort"
+        return env
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.dir.cleanup()
+
+
+SERVER = None
+
+
+def aws(*args, input_bytes=None):
+    """Runs the stock aws CLI against keyfort; returns stdout (text)."""
+    cmd = ["aws", "--endpoint-url", SERVER.endpoint, "--region", REGION, *args]
+    r = subprocess.run(cmd, capture_output=True, env=SERVER.env(), input=input_bytes, timeout=120)
+    if r.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({r.returncode}): {r.stderr.decode()}")
+    return r.stdout.decode()
+
+
+def aws_fails(*args):
+    cmd = ["aws", "--endpoint-url", SERVER.endpoint, "--region", REGION, *args]
+    r = subprocess.run(cmd, capture_output=True, env=SERVER.env(), timeout=120)
+    assert r.returncode != 0, f"{args} should have failed"
+    return r.stderr.decode()
+
+
+def boto_kms():
+    # Credentials are resolved lazily, so the environment stays pointed at keyfort's
+    # credentials file for the whole run (set in main()).
+    session = boto3.session.Session(profile_name="keyfort")
+    return session.client(
+        "kms",
+        endpoint_url=SERVER.endpoint,
+        region_name=REGION,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+class FirstStart(unittest.TestCase):
+    def test_credentials_file_is_private_and_printed_once(self):
+        mode = os.stat(SERVER.credentials).st_mode & 0o777
+        self.assertEqual(mode, 0o600)
+        text = open(SERVER.credentials).read()
+        self.assertIn("[keyfort]", text)
+        akid = re.search(r"aws_access_key_id = (\S+)", text).group(1)
+        self.assertTrue(any(akid in line for line in SERVER.banner), "credentials not printed")
+        self.assertEqual(os.stat(os.path.join(SERVER.data, "root.key")).st_mode & 0o777, 0o600)
+
+
+class AwsCli(unittest.TestCase):
+    def test_readme_flow(self):
+        key_id = aws("kms", "create-key", "--description", "cli", "--query", "KeyMetadata.KeyId", "--output", "text").strip()
+        self.assertRegex(key_id, r"^[0-9a-f-]{36}$")
+        aws("kms", "create-alias", "--alias-name", "alias/app", "--target-key-id", key_id)
+        with tempfile.TemporaryDirectory() as d:
+            secret = os.path.join(d, "secret.txt")
+            blob = os.path.join(d, "blob")
+            payload = b"the password is hunter2\n"
+            open(secret, "wb").write(payload)
+            b64 = aws("kms", "encrypt", "--key-id", "alias/app", "--plaintext", f"fileb://{secret}",
+                      "--encryption-context", "app=cli", "--output", "text", "--query", "CiphertextBlob").strip()
+            open(blob, "wb").write(base64.b64decode(b64))
+            out = aws("kms", "decrypt", "--ciphertext-blob", f"fileb://{blob}", "--encryption-context", "app=cli",
+                      "--output", "text", "--query", "Plaintext").strip()
+            self.assertEqual(base64.b64decode(out), payload)
+            err = aws_fails("kms", "decrypt", "--ciphertext-blob", f"fileb://{blob}")
+            self.assertIn("InvalidCiphertextException", err)
+        listed = aws("kms", "list-aliases", "--query", "Aliases[].AliasName", "--output", "text")
+        self.assertIn("alias/app", listed)
+        self.assertIn("NotFoundException", aws_fails("kms", "describe-key", "--key-id", "alias/none"))
+        random = aws("kms", "generate-random", "--number-of-bytes", "64", "--output", "text", "--query", "Plaintext")
+        self.assertEqual(len(base64.b64decode(random.strip())), 64)
+
+
+class Boto3(unittest.TestCase):
+    def test_envelope_encryption_and_errors(self):
+        kms = boto_kms()
+        key = kms.create_key(Description="boto3", Tags=[{"TagKey": "env", "TagValue": "ci"}])["KeyMetadata"]
+        self.assertEqual(key["KeySpec"], "SYMMETRIC_DEFAULT")
+        self.assertEqual(key["KeyState"], "Enabled")
+        dk = kms.generate_data_key(KeyId=key["Arn"], KeySpec="AES_256", EncryptionContext={"bucket": "b1"})
+        self.assertEqual(len(dk["Plaintext"]), 32)
+        back = kms.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext={"bucket": "b1"})
+        self.assertEqual(back["Plaintext"], dk["Plaintext"])
+        self.assertEqual(back["KeyId"], key["Arn"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            kms.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext={"bucket": "b2"})
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidCiphertextException")
+        ids = []
+        for page in kms.get_paginator("list_keys").paginate(PaginationConfig={"PageSize": 1}):
+            ids += [k["KeyId"] for k in page["Keys"]]
+        self.assertIn(key["KeyId"], ids)
+        kms.disable_key(KeyId=key["KeyId"])
+        with self.assertRaises(kms.exceptions.DisabledException):
+            kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+        r = kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+        self.assertEqual(r["KeyState"], "PendingDeletion")
+        with self.assertRaises(kms.exceptions.KMSInvalidStateException):
+            kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+        kms.cancel_key_deletion(KeyId=key["KeyId"])
+        with self.assertRaises(kms.exceptions.NotFoundException):
+            kms.describe_key(KeyId="alias/does-not-exist")
+        tags = kms.list_resource_tags(KeyId=key["KeyId"])["Tags"]
+        self.assertEqual(tags, [{"TagKey": "env", "TagValue": "ci"}])
+
+
+def main():
+    global SERVER
+    SERVER = Server()
+    env = SERVER.env()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        result = unittest.main(argv=[sys.argv[0], "-v"], exit=False).result
+    finally:
+        SERVER.stop()
+    failed = len(result.failures) + len(result.errors)
+    print(f"compat: {result.testsRun - failed} passed, {failed} failed")
+    sys.exit(1 if failed or result.testsRun == 0 else 0)
+
+
+if __name__ == "__main__":
+    main()
