@@ -72,6 +72,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a key for good: its row, its aliases, and its backing keys, whose sealed
     /// material is overwritten before the rows are removed. Returns whether it existed.
     fn destroy_key(&self, region: &str, key_id: &str) -> Result<bool, StoreError>;
+    /// Makes sure no copy of destroyed data survives in the backend's own logs (for
+    /// SQLite: a TRUNCATE checkpoint of the WAL). Called after a batch of destroy_key.
+    fn purge_destroyed(&self) -> Result<(), StoreError>;
 
     /// Creates an alias; `Conflict` if the name is taken in (account, region).
     fn create_alias(&self, alias: &AliasRecord) -> Result<(), StoreError>;

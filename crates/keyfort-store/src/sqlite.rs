@@ -204,6 +204,10 @@ fn alias_row(account: &AccountId, row: &rusqlite::Row<'_>) -> rusqlite::Result<A
 }
 
 impl Store for SqliteStore {
+    fn purge_destroyed(&self) -> Result<(), StoreError> {
+        self.checkpoint()
+    }
+
     fn create_account(&self, account: &AccountRecord) -> Result<(), StoreError> {
         self.execute(
             "INSERT INTO accounts (id, created_ms) VALUES (?1, ?2)",

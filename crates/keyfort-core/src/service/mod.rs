@@ -79,6 +79,8 @@ pub struct Kms {
     aliases: RwLock<HashMap<AliasCacheKey, String>>,
     credentials: RwLock<HashMap<String, Arc<Credential>>>,
     writer: Mutex<()>,
+    /// Set when keys were destroyed and the store has not yet purged their traces.
+    purge_pending: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Kms {
@@ -112,6 +114,7 @@ impl Kms {
             aliases: RwLock::new(HashMap::new()),
             credentials: RwLock::new(HashMap::new()),
             writer: Mutex::new(()),
+            purge_pending: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -341,6 +344,20 @@ impl Kms {
                 self.forget_key(&region, &id);
                 tracing::info!(key_id = %id, %region, "key deleted at the end of its waiting period");
                 done.push(id);
+            }
+        }
+        if !done.is_empty() {
+            self.purge_pending
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        // The rows are gone either way; a purge that fails (a busy checkpoint) is
+        // retried on every run until it succeeds.
+        if self.purge_pending.load(std::sync::atomic::Ordering::SeqCst) {
+            match self.store.purge_destroyed() {
+                Ok(()) => self
+                    .purge_pending
+                    .store(false, std::sync::atomic::Ordering::SeqCst),
+                Err(e) => tracing::warn!(error = %e, "could not purge destroyed key material yet"),
             }
         }
         Ok(done)
