@@ -25,14 +25,14 @@ REGION = "us-east-1"
 class Server:
     """`keyfort serve` on a fresh data directory, on a free loopback port."""
 
-    def __init__(self):
+    def __init__(self, *extra):
         self.dir = tempfile.TemporaryDirectory()
         self.data = os.path.join(self.dir.name, "keyfort-data")
         env = dict(os.environ)
         env.pop("KEYFORT_ROOT_ACCESS_KEY_ID", None)
         env.pop("KEYFORT_ROOT_SECRET_ACCESS_KEY", None)
         self.proc = subprocess.Popen(
-            [KEYFORT, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data],
+            [KEYFORT, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data, *extra],
             stdout=subprocess.PIPE,
             bufsize=1,
             stderr=subprocess.DEVNULL,
@@ -138,6 +138,27 @@ class AwsCli(unittest.TestCase):
         self.assertIn("NotFoundException", aws_fails("kms", "describe-key", "--key-id", "alias/none"))
         random = aws("kms", "generate-random", "--number-of-bytes", "64", "--output", "text", "--query", "Plaintext")
         self.assertEqual(len(base64.b64decode(random.strip())), 64)
+
+
+class Tls(unittest.TestCase):
+    def test_aws_cli_over_self_signed_tls(self):
+        tls = Server("--tls-self-signed")
+        try:
+            bundle = re.search(r"AWS_CA_BUNDLE=(\S+)", "".join(tls.banner)).group(1)
+            self.assertTrue(tls.endpoint.startswith("https://127.0.0.1:"), tls.endpoint)
+            env = tls.env()
+            env["AWS_CA_BUNDLE"] = bundle
+            cmd = ["aws", "--endpoint-url", tls.endpoint, "--region", REGION, "kms", "create-key",
+                   "--query", "KeyMetadata.KeyState", "--output", "text"]
+            r = subprocess.run(cmd, capture_output=True, env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            self.assertEqual(r.stdout.decode().strip(), "Enabled")
+            # Without the bundle the certificate is not trusted.
+            env.pop("AWS_CA_BUNDLE")
+            r = subprocess.run(cmd, capture_output=True, env=env, timeout=120)
+            self.assertNotEqual(r.returncode, 0)
+        finally:
+            tls.stop()
 
 
 class Boto3(unittest.TestCase):

@@ -187,8 +187,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     if let Some(path) = printed {
         println!(
-            "Self-signed TLS certificate: {} (export AWS_CA_BUNDLE={})",
-            path.display(),
+            "Self-signed TLS certificate; give it to the AWS SDKs and CLI with:\n  export AWS_CA_BUNDLE={}",
             path.display()
         );
     }

@@ -21,7 +21,11 @@ impl Drop for Proc {
 
 /// Starts `keyfort serve` on a free port and returns it with its endpoint.
 fn start(data_dir: &Path, log: &Path) -> (Proc, String) {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log file");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_keyfort"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
@@ -35,7 +39,10 @@ fn start(data_dir: &Path, log: &Path) -> (Proc, String) {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let endpoint = loop {
-        let line = lines.next().expect("keyfort exited before listening").expect("read");
+        let line = lines
+            .next()
+            .expect("keyfort exited before listening")
+            .expect("read");
         if let Some(rest) = line.strip_prefix("keyfort listening on ") {
             break rest.split_whitespace().next().expect("address").to_owned();
         }
@@ -47,7 +54,10 @@ fn start(data_dir: &Path, log: &Path) -> (Proc, String) {
 
 fn kill9(p: Proc) {
     let pid = p.0.id();
-    let status = Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
     drop(p);
 }
@@ -70,23 +80,60 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_leaks_to_disk() {
     let log = logs.path().join("keyfort.log");
     let secret_text = b"attack at dawn: the launch code is 0000-KEYFORT-CANARY".to_vec();
     let (p, endpoint) = start(dir.path(), &log);
-    let c = common::client(&endpoint, common::ACCESS_KEY_ID, common::SECRET, "us-east-1");
+    let c = common::client(
+        &endpoint,
+        common::ACCESS_KEY_ID,
+        common::SECRET,
+        "us-east-1",
+    );
     let key = c.create_key().description("survives").send().await.unwrap();
     let id = key.key_metadata().unwrap().key_id().to_owned();
-    c.create_alias().alias_name("alias/durable").target_key_id(&id).send().await.unwrap();
-    let blob = c.encrypt().key_id("alias/durable").plaintext(Blob::new(secret_text.clone())).send().await.unwrap();
+    c.create_alias()
+        .alias_name("alias/durable")
+        .target_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let blob = c
+        .encrypt()
+        .key_id("alias/durable")
+        .plaintext(Blob::new(secret_text.clone()))
+        .send()
+        .await
+        .unwrap();
     let blob = blob.ciphertext_blob().unwrap().clone();
-    let dk = c.generate_data_key().key_id(&id).number_of_bytes(32).send().await.unwrap();
+    let dk = c
+        .generate_data_key()
+        .key_id(&id)
+        .number_of_bytes(32)
+        .send()
+        .await
+        .unwrap();
     let data_key = dk.plaintext().unwrap().as_ref().to_vec();
     kill9(p);
 
     let (p, endpoint) = start(dir.path(), &log);
-    let c = common::client(&endpoint, common::ACCESS_KEY_ID, common::SECRET, "us-east-1");
+    let c = common::client(
+        &endpoint,
+        common::ACCESS_KEY_ID,
+        common::SECRET,
+        "us-east-1",
+    );
     let d = c.decrypt().ciphertext_blob(blob).send().await.unwrap();
     assert_eq!(d.plaintext().unwrap().as_ref(), secret_text.as_slice());
-    let m = c.describe_key().key_id("alias/durable").send().await.unwrap();
+    let m = c
+        .describe_key()
+        .key_id("alias/durable")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(m.key_metadata().unwrap().description(), Some("survives"));
-    let d = c.decrypt().ciphertext_blob(dk.ciphertext_blob().unwrap().clone()).send().await.unwrap();
+    let d = c
+        .decrypt()
+        .ciphertext_blob(dk.ciphertext_blob().unwrap().clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(d.plaintext().unwrap().as_ref(), data_key.as_slice());
     drop(p);
 
@@ -95,16 +142,25 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_leaks_to_disk() {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let needles: Vec<(String, Vec<u8>)> = vec![
         ("plaintext".into(), secret_text.clone()),
-        ("plaintext b64".into(), b64.encode(&secret_text).into_bytes()),
+        (
+            "plaintext b64".into(),
+            b64.encode(&secret_text).into_bytes(),
+        ),
         ("plaintext hex".into(), hex(&secret_text).into_bytes()),
         ("data key".into(), data_key.clone()),
         ("data key b64".into(), b64.encode(&data_key).into_bytes()),
         ("data key hex".into(), hex(&data_key).into_bytes()),
-        ("secret access key".into(), common::SECRET.as_bytes().to_vec()),
+        (
+            "secret access key".into(),
+            common::SECRET.as_bytes().to_vec(),
+        ),
     ];
     let mut files = vec![log.clone()];
     files_under(dir.path(), &mut files);
-    assert!(std::fs::metadata(&log).unwrap().len() > 0, "the server logged nothing at debug level");
+    assert!(
+        std::fs::metadata(&log).unwrap().len() > 0,
+        "the server logged nothing at debug level"
+    );
     assert!(files.iter().any(|f| f.ends_with("keyfort.db")), "{files:?}");
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
