@@ -3,7 +3,7 @@
 //! Sealed value (version 1): `0x01 || nonce[12] || ciphertext || tag[16]`,
 //! AES-256-GCM directly under the root key, AAD exactly as the caller gives
 //! it. The AAD names the owner of the value, e.g.
-//! `backing-key|<key id>|<backing key id hex>`, so a database row moved to
+//! `keyfort:backing-key:v1|<key id>|<backing key id hex>`, so a database row moved to
 //! another owner fails to open.
 
 use std::path::Path;
