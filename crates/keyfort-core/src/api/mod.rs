@@ -278,11 +278,75 @@ pub const OPERATIONS: &[&str] = &[
     "ListKeyPolicies",
 ];
 
+/// Every operation in botocore's KMS model (2014-11-01). Those keyfort does not answer
+/// yet get UnsupportedOperationException rather than UnknownOperationException.
+pub const MODEL_OPERATIONS: &[&str] = &[
+    "CancelKeyDeletion",
+    "ConnectCustomKeyStore",
+    "CreateAlias",
+    "CreateCustomKeyStore",
+    "CreateGrant",
+    "CreateKey",
+    "Decrypt",
+    "DeleteAlias",
+    "DeleteCustomKeyStore",
+    "DeleteImportedKeyMaterial",
+    "DeriveSharedSecret",
+    "DescribeCustomKeyStores",
+    "DescribeKey",
+    "DisableKey",
+    "DisableKeyRotation",
+    "DisconnectCustomKeyStore",
+    "EnableKey",
+    "EnableKeyRotation",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "GenerateRandom",
+    "GetKeyLastUsage",
+    "GetKeyPolicy",
+    "GetKeyRotationStatus",
+    "GetParametersForImport",
+    "GetPublicKey",
+    "ImportKeyMaterial",
+    "ListAliases",
+    "ListGrants",
+    "ListKeyPolicies",
+    "ListKeyRotations",
+    "ListKeys",
+    "ListResourceTags",
+    "ListRetirableGrants",
+    "PutKeyPolicy",
+    "ReEncrypt",
+    "ReplicateKey",
+    "RetireGrant",
+    "RevokeGrant",
+    "RotateKeyOnDemand",
+    "ScheduleKeyDeletion",
+    "Sign",
+    "TagResource",
+    "UntagResource",
+    "UpdateAlias",
+    "UpdateCustomKeyStore",
+    "UpdateKeyDescription",
+    "UpdatePrimaryRegion",
+    "Verify",
+    "VerifyMac",
+];
+
 /// Decodes the body of `TrentService.<name>` into a typed operation.
 pub fn parse(name: &str, body: &[u8]) -> Result<Operation, KmsError> {
     if !OPERATIONS.contains(&name) {
+        if MODEL_OPERATIONS.contains(&name) {
+            return Err(KmsError::UnsupportedOperation(format!(
+                "{name} is an AWS KMS operation that keyfort does not support yet."
+            )));
+        }
         return Err(KmsError::UnknownOperation(format!(
-            "The operation {name} is not supported by keyfort."
+            "{name} is not an operation of AWS KMS."
         )));
     }
     let body = if body.iter().all(u8::is_ascii_whitespace) {
@@ -841,6 +905,10 @@ mod tests {
             "ValidationException"
         );
         assert_eq!(code("Nope", "{}"), "UnknownOperationException");
+        assert_eq!(code("CreateGrant", "{}"), "UnsupportedOperationException");
+        for op in OPERATIONS {
+            assert!(MODEL_OPERATIONS.contains(op), "{op} is not in the model");
+        }
         assert_eq!(
             code("GenerateRandom", r#"{"NumberOfBytes":1025}"#),
             "ValidationException"
