@@ -1,6 +1,8 @@
 //! The crate's single error type and the small enums that say what was wrong.
 
-use aws_lc_rs::error::Unspecified;
+use aws_lc_rs::error::{KeyRejected, Unspecified};
+
+use crate::{AsymSpec, MessageKind, SigningAlgorithm};
 
 /// Everything that can go wrong in `keyfort-crypto`.
 ///
@@ -62,6 +64,110 @@ pub enum Error {
     /// The root key file exists but is unacceptable.
     #[error("invalid root key file: {0}")]
     InvalidKeyFile(#[source] KeyFileError),
+
+    /// Generating an asymmetric key pair failed (an internal error).
+    #[error("key pair generation failed")]
+    KeyGeneration(#[source] Unspecified),
+
+    /// Stored private key material is not a valid key of the expected spec
+    /// (does not parse, wrong algorithm, curve, parameter set or RSA size).
+    #[error("private key material is not a valid {spec} key")]
+    InvalidKey {
+        /// The spec the material was loaded as.
+        spec: AsymSpec,
+        /// aws-lc's reason, when it gave one (`None` for a size mismatch).
+        #[source]
+        source: Option<KeyRejected>,
+    },
+
+    /// Encoding a key as DER (PKCS#8 or SubjectPublicKeyInfo) failed; an
+    /// internal error.
+    #[error("key encoding failed")]
+    KeyEncoding(#[source] Unspecified),
+
+    /// The operation or algorithm is not one AWS allows for the key's spec
+    /// (e.g. `ECDSA_SHA_384` with a P-256 key, OAEP with an ECC key, ECDH with
+    /// an Ed25519 key).
+    #[error("{operation} is not valid for a {spec} key")]
+    IncompatibleKey {
+        /// The key's spec.
+        spec: AsymSpec,
+        /// The algorithm or operation that was asked for.
+        operation: &'static str,
+    },
+
+    /// AWS allows this, but aws-lc-rs (without `unsafe`) cannot do it; the
+    /// text says what and why. See `docs/asymmetric.md`.
+    #[error("unsupported: {0}")]
+    UnsupportedAlgorithm(&'static str),
+
+    /// AWS rejects this `MessageType` for this signing algorithm too (e.g.
+    /// `DIGEST` with `ED25519_SHA_512`, `EXTERNAL_MU` with ECDSA).
+    #[error("message type {kind} is not valid with {algorithm}")]
+    InvalidMessageType {
+        /// The signing algorithm.
+        algorithm: SigningAlgorithm,
+        /// The message type that was given.
+        kind: MessageKind,
+    },
+
+    /// AWS accepts this `MessageType` for this algorithm, but aws-lc-rs cannot
+    /// process it (ML-DSA `EXTERNAL_MU`).
+    #[error("message type {kind} with {algorithm} is not supported by this build")]
+    UnsupportedMessageType {
+        /// The signing algorithm.
+        algorithm: SigningAlgorithm,
+        /// The message type that was given.
+        kind: MessageKind,
+    },
+
+    /// A `DIGEST` (or `EXTERNAL_MU`) message has the wrong length for the
+    /// algorithm's hash.
+    #[error("digest length is {got} bytes, the algorithm requires {expected}")]
+    DigestLength {
+        /// The required length in bytes.
+        expected: usize,
+        /// The length that was given.
+        got: usize,
+    },
+
+    /// Signing failed (an internal error, not caused by the message).
+    #[error("signing failed")]
+    Sign(#[source] Unspecified),
+
+    /// The peer public key for ECDH is not a DER SubjectPublicKeyInfo of a
+    /// valid point on the key's curve. The text says which check failed.
+    #[error("invalid peer public key: {0}")]
+    InvalidPeerKey(&'static str),
+
+    /// The plaintext is longer than RSA-OAEP allows for this key and hash.
+    #[error("plaintext is {got} bytes, at most {max} are allowed")]
+    PlaintextTooLarge {
+        /// The largest plaintext allowed, `k - 2*hLen - 2`.
+        max: usize,
+        /// The plaintext length that was given.
+        got: usize,
+    },
+
+    /// RSA-OAEP encryption failed (an internal error).
+    #[error("RSA encryption failed")]
+    Encrypt(#[source] Unspecified),
+
+    /// RSA-OAEP decryption failed: wrong key, wrong algorithm, or a modified
+    /// or malformed ciphertext. Deliberately says nothing more.
+    #[error("RSA decryption failed")]
+    Decrypt(#[source] Unspecified),
+
+    /// HMAC key material has a length the spec does not accept.
+    #[error("HMAC key is {actual} bytes, the spec accepts {min} to {max}")]
+    HmacKeyLength {
+        /// The shortest accepted key in bytes.
+        min: usize,
+        /// The longest accepted key in bytes.
+        max: usize,
+        /// The length that was supplied.
+        actual: usize,
+    },
 }
 
 /// What was wrong with a key id.

@@ -1,10 +1,12 @@
 //! Cryptography for keyfort: secret newtypes, the root key and its key file,
-//! and the ciphertext blob codec for symmetric `Encrypt`/`Decrypt`.
+//! the ciphertext blob codec for symmetric `Encrypt`/`Decrypt`, and the
+//! asymmetric, HMAC and key-agreement primitives ([`AsymKey`], [`HmacKey`]).
 //!
 //! All primitives come from `aws-lc-rs` (AES-256-GCM, HKDF-SHA256, SHA-256,
-//! the system RNG). The only I/O is [`RootKey::load_or_create`]. The byte
-//! formats, their HKDF labels and AAD rules, and test vectors are specified
-//! in `docs/ciphertext-format.md`.
+//! RSA, ECDSA, Ed25519, ML-DSA, ECDH, HMAC, the system RNG). The only I/O is
+//! [`RootKey::load_or_create`]. The byte formats, their HKDF labels and AAD
+//! rules, and test vectors are specified in `docs/ciphertext-format.md`; the
+//! asymmetric specs, algorithms and stored formats in `docs/asymmetric.md`.
 //!
 //! Secrets ([`SecretBytes`], [`SymmetricKey`], [`RootKey`]) have redacted
 //! `Debug`, are zeroized on drop, are read only through `expose()` (the root
@@ -32,6 +34,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod asym;
 mod blob;
 mod context;
 mod error;
@@ -42,6 +45,11 @@ mod secret;
 #[cfg(test)]
 mod vectors;
 
+pub use asym::{
+    AsymKey, AsymSpec, EXTERNAL_MU_LEN, HmacKey, HmacSpec, MessageKind, PrivateKeyBytes, RsaOaep,
+    SigningAlgorithm, encryption_algorithms, generate_asym, generate_data_key_pair, generate_hmac,
+    signing_algorithms,
+};
 pub use blob::{
     BACKING_KEY_ID_LEN, BLOB_MAGIC, BLOB_VERSION_V1, BlobHeader, HKDF_INFO_V1, MAX_KEY_ID_LEN,
     NONCE_LEN, ParsedBlob, SALT_LEN, TAG_LEN, decrypt_symmetric, encrypt_symmetric, parse_blob,

@@ -60,6 +60,14 @@ impl SecretBytes {
     pub(crate) fn expose_mut(&mut self) -> &mut [u8] {
         &mut self.0
     }
+
+    /// Shortens the secret to `len` bytes, zeroizing the bytes cut off.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if let Some(tail) = self.0.get_mut(len..) {
+            tail.zeroize();
+        }
+        self.0.truncate(len);
+    }
 }
 
 impl Clone for SecretBytes {
