@@ -664,3 +664,40 @@ fn loaded_keys_are_send_and_sync() {
         }
     });
 }
+
+/// The stored formats documented in `docs/asymmetric.md`: PKCS#8 v1
+/// (`version 0`) with the algorithm identifiers below; Ed25519 and ML-DSA keep
+/// only their 32-byte seed.
+#[test]
+fn stored_pkcs8_formats() {
+    let prefix = |spec| match spec {
+        // SEQUENCE { INTEGER 0, SEQUENCE { rsaEncryption, NULL }, OCTET STRING { RSAPrivateKey
+        AsymSpec::Rsa2048 | AsymSpec::Rsa3072 | AsymSpec::Rsa4096 => {
+            "020100300d06092a864886f70d0101010500"
+        }
+        // ... { id-ecPublicKey, prime256v1 } ...
+        AsymSpec::EccNistP256 => "020100301306072a8648ce3d020106082a8648ce3d030107",
+        AsymSpec::EccNistP384 => "020100301006072a8648ce3d020106052b81040022",
+        AsymSpec::EccNistP521 => "020100301006072a8648ce3d020106052b81040023",
+        AsymSpec::EccSecgP256k1 => "020100301006072a8648ce3d020106052b8104000a",
+        // ... { id-Ed25519 }, OCTET STRING { OCTET STRING (32) } (RFC 8410)
+        AsymSpec::EccNistEdwards25519 => "020100300506032b657004220420",
+        // ... { id-ml-dsa-44 }, OCTET STRING { [0] IMPLICIT seed (32) }
+        AsymSpec::MlDsa44 => "020100300b06096086480165030403110422",
+        AsymSpec::MlDsa65 => "020100300b06096086480165030403120422",
+        AsymSpec::MlDsa87 => "020100300b06096086480165030403130422",
+    };
+    for (spec, _, material) in keys() {
+        let hex = to_hex(material.expose());
+        assert!(hex.starts_with("30"), "{spec}");
+        assert!(hex.contains(prefix(*spec)), "{spec}: {hex:.80}");
+        match spec {
+            AsymSpec::EccNistEdwards25519 => assert_eq!(material.len(), 48),
+            AsymSpec::MlDsa44 | AsymSpec::MlDsa65 | AsymSpec::MlDsa87 => {
+                assert_eq!(material.len(), 54);
+                assert_eq!(&hex[40..44], "8020", "{spec}: seed choice");
+            }
+            _ => {}
+        }
+    }
+}
