@@ -1,1 +1,492 @@
-fn main() {}
+//! keyfort-bench: the load generator behind `docs/benchmarks.md`.
+//!
+//! `keyfort-bench run` starts the servers it compares (keyfort, a do-nothing
+//! server on keyfort's HTTP stack, optionally moto), drives each with signed
+//! KMS requests over keep-alive connections, and prints (or writes as
+//! markdown) throughput and latency. `keyfort-bench noop-server` is the
+//! do-nothing server.
+#![forbid(unsafe_code)]
+
+mod child;
+mod kms;
+mod load;
+mod noop;
+mod report;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::kms::{Endpoint, Op};
+use crate::report::{Kind, Row};
+
+/// Load generator and benchmark harness for keyfort.
+#[derive(Debug, Parser)]
+#[command(name = "keyfort-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// A do-nothing HTTP server on keyfort's stack, answering every request
+    /// 200 with a fixed Encrypt-sized JSON body.
+    NoopServer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+    },
+    /// Start the servers, load them, report.
+    Run(Box<RunArgs>),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Keep-alive connections (one task each) per measurement.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Measured time per operation, e.g. 10s, 500ms, 1m.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Unmeasured time before each measurement.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Operations to measure on each KMS target.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "encrypt,decrypt,generate-data-key"
+    )]
+    ops: Vec<Op>,
+    /// The keyfort server binary to start.
+    #[arg(long, default_value = "target/release/keyfort")]
+    keyfort_bin: PathBuf,
+    /// Do not start and measure keyfort.
+    #[arg(long)]
+    no_keyfort: bool,
+    /// Do not start and measure the noop server.
+    #[arg(long)]
+    no_noop: bool,
+    /// Also start and measure moto (`moto_server`).
+    #[arg(long)]
+    moto: bool,
+    /// The moto server command.
+    #[arg(long, default_value = "moto_server")]
+    moto_bin: String,
+    /// Connections for moto (a threaded Python server; [default: --connections]).
+    #[arg(long)]
+    moto_connections: Option<usize>,
+    /// Measured time per operation for moto [default: --duration].
+    #[arg(long, value_parser = parse_duration)]
+    moto_duration: Option<Duration>,
+    /// A further KMS endpoint to measure, http://host:port (repeatable).
+    #[arg(long = "endpoint")]
+    endpoints: Vec<String>,
+    /// Access key id for --endpoint targets.
+    #[arg(long, default_value = "AKIAIOSFODNN7EXAMPLE")]
+    access_key: String,
+    /// Secret access key for --endpoint targets.
+    #[arg(long, default_value = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")]
+    secret_key: String,
+    /// Region to sign for.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Repeat a measurement during which other processes used the CPU up to
+    /// this many times (the least disturbed one is kept).
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// Before each measurement, wait up to this long for the machine to be quiet.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    quiet_timeout: Duration,
+    /// Write the results as a markdown section into FILE (below its marker line).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+}
+
+/// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration such as 10s, 500ms or 1m"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s or m)")),
+    };
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("{s:?} is out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A KMS target's connection settings and the child behind it, if any.
+struct KmsTarget {
+    name: String,
+    kind: Kind,
+    endpoint: Endpoint,
+    connections: usize,
+    duration: Duration,
+    // Dropped (killed) when the target is done.
+    process: Option<child::ServerProcess>,
+}
+
+/// A KMS target to start.
+enum Spec {
+    Keyfort,
+    Moto,
+    Url(String),
+}
+
+async fn start(spec: Spec, args: &RunArgs) -> anyhow::Result<KmsTarget> {
+    let given = |addr: SocketAddr, host: String| Endpoint {
+        addr,
+        host,
+        access_key_id: args.access_key.clone(),
+        secret_access_key: args.secret_key.clone(),
+        region: args.region.clone(),
+    };
+    Ok(match spec {
+        Spec::Keyfort => {
+            let (proc, addr) = child::start_keyfort(&args.keyfort_bin)?;
+            step(&format!("keyfort listening on {addr}"));
+            KmsTarget {
+                name: "keyfort".to_owned(),
+                kind: Kind::Keyfort,
+                endpoint: Endpoint {
+                    access_key_id: child::KEYFORT_ACCESS_KEY_ID.to_owned(),
+                    secret_access_key: child::KEYFORT_SECRET_ACCESS_KEY.to_owned(),
+                    ..given(addr, addr.to_string())
+                },
+                connections: args.connections,
+                duration: args.duration,
+                process: Some(proc),
+            }
+        }
+        Spec::Moto => {
+            let (proc, addr) = child::start_moto(&args.moto_bin)?;
+            step(&format!("moto_server listening on {addr}"));
+            KmsTarget {
+                name: "moto".to_owned(),
+                kind: Kind::Moto,
+                endpoint: given(addr, addr.to_string()),
+                connections: args.moto_connections.unwrap_or(args.connections),
+                duration: args.moto_duration.unwrap_or(args.duration),
+                process: Some(proc),
+            }
+        }
+        Spec::Url(url) => {
+            let (host, addr) = kms::resolve_url(&url).await?;
+            KmsTarget {
+                name: url,
+                kind: Kind::Endpoint,
+                endpoint: given(addr, host),
+                connections: args.connections,
+                duration: args.duration,
+                process: None,
+            }
+        }
+    })
+}
+
+fn step(msg: &str) {
+    eprintln!("keyfort-bench: {msg}");
+}
+
+/// How hard to try for an undisturbed measurement.
+#[derive(Clone, Copy, Debug)]
+struct Patience {
+    retries: u32,
+    quiet_timeout: Duration,
+}
+
+async fn measure(
+    name: &str,
+    kind: Kind,
+    op: Op,
+    job: load::Job,
+    patience: Patience,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let job = Arc::new(job);
+    let mut best: Option<load::Measured> = None;
+    let mut attempts = 0;
+    while attempts <= patience.retries {
+        attempts += 1;
+        step(&format!(
+            "{name} {}: {} connections, {:?} warm-up, {:?} measured{}",
+            op.name(),
+            job.connections,
+            job.warmup,
+            job.duration,
+            if attempts > 1 {
+                format!(" (attempt {attempts})")
+            } else {
+                String::new()
+            }
+        ));
+        load::wait_for_quiet(patience.quiet_timeout).await;
+        let m = load::run(Arc::clone(&job)).await?;
+        let other = m.other_cores.unwrap_or(0.0);
+        step(&format!(
+            "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors{}",
+            m.rate(),
+            m.quantile_ms(0.5).unwrap_or(f64::NAN),
+            m.quantile_ms(0.99).unwrap_or(f64::NAN),
+            m.errors,
+            if other > load::DISTURBED {
+                format!(
+                    "; DISTURBED: other processes used {:.0} % of a core",
+                    other * 100.0
+                )
+            } else {
+                String::new()
+            }
+        ));
+        let better = best
+            .as_ref()
+            .is_none_or(|b| other < b.other_cores.unwrap_or(0.0));
+        if better {
+            best = Some(m);
+        }
+        if other <= load::DISTURBED {
+            break;
+        }
+    }
+    let Some(m) = best else {
+        bail!("no measurement of {name} {}", op.name());
+    };
+    rows.push(Row {
+        target: name.to_owned(),
+        kind,
+        op: op.name(),
+        connections: job.connections,
+        m,
+        attempts,
+    });
+    Ok(())
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
+    if args.connections == 0 || args.moto_connections == Some(0) {
+        bail!("--connections must be at least 1");
+    }
+    if args.duration.is_zero() {
+        bail!("--duration must be more than zero");
+    }
+    let mut rows = Vec::new();
+    let mut notes = Vec::new();
+    let patience = Patience {
+        retries: args.retries,
+        quiet_timeout: args.quiet_timeout,
+    };
+    let keyfort_endpoint = |addr: SocketAddr| Endpoint {
+        addr,
+        host: addr.to_string(),
+        access_key_id: child::KEYFORT_ACCESS_KEY_ID.to_owned(),
+        secret_access_key: child::KEYFORT_SECRET_ACCESS_KEY.to_owned(),
+        region: args.region.clone(),
+    };
+
+    if !args.no_noop {
+        let (proc, addr) = child::start_noop()?;
+        step(&format!("noop-server listening on {addr}"));
+        let endpoint = keyfort_endpoint(addr);
+        let body = kms::op_body(
+            Op::Encrypt,
+            "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000",
+            "",
+        )?;
+        let job = load::Job {
+            endpoint,
+            target: kms::target_header(Op::Encrypt),
+            body,
+            connections: args.connections,
+            warmup: args.warmup,
+            duration: args.duration,
+            server_pid: Some(proc.pid()),
+        };
+        measure("noop", Kind::Noop, Op::Encrypt, job, patience, &mut rows).await?;
+        notes.push(format!(
+            "noop: keyfort-bench's own do-nothing server on keyfort's stack, sent the same signed Encrypt requests; its reply body is {} bytes.",
+            noop::REPLY.len()
+        ));
+    }
+
+    let mut specs = Vec::new();
+    if !args.no_keyfort {
+        specs.push(Spec::Keyfort);
+    }
+    if args.moto {
+        specs.push(Spec::Moto);
+    }
+    specs.extend(args.endpoints.iter().cloned().map(Spec::Url));
+
+    // Each server is started just before it is measured and stopped right
+    // after, so that it never competes with another for the cores.
+    for spec in specs {
+        let target = start(spec, &args).await?;
+        let prepared = kms::setup(&target.endpoint)
+            .await
+            .with_context(|| format!("setting up {}", target.name))?;
+        step(&format!(
+            "{}: key {}, Encrypt reply {} bytes",
+            target.name, prepared.key_id, prepared.encrypt_reply_bytes
+        ));
+        notes.push(format!(
+            "{}: Encrypt reply body {} bytes.",
+            target.name, prepared.encrypt_reply_bytes
+        ));
+        for &op in &args.ops {
+            let job = load::Job {
+                endpoint: target.endpoint.clone(),
+                target: kms::target_header(op),
+                body: kms::op_body(op, &prepared.key_id, &prepared.ciphertext)?,
+                connections: target.connections,
+                warmup: args.warmup,
+                duration: target.duration,
+                server_pid: target.process.as_ref().map(child::ServerProcess::pid),
+            };
+            measure(&target.name, target.kind, op, job, patience, &mut rows).await?;
+        }
+        // `target` (and its process) is dropped here: the next server gets the cores.
+    }
+    for r in &rows {
+        if r.attempts > 1 {
+            notes.push(format!(
+                "{} {}: measured {} times because other processes competed for the CPU; the least disturbed measurement is shown.",
+                r.target, r.op, r.attempts
+            ));
+        }
+        if r.m.reconnects > 0 {
+            notes.push(format!(
+                "{} {}: the server closed {} connections during the run (reopened).",
+                r.target, r.op, r.m.reconnects
+            ));
+        }
+    }
+    Ok((rows, notes))
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let command = std::env::args()
+        .map(|a| report::shell_quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let markdown = args.markdown.clone();
+    let (warmup, duration) = (args.warmup, args.duration);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            // Returning early drops `run`'s future and with it every child guard.
+            r = run(args) => r.map(Some),
+            () = interrupted() => Ok(None),
+        }
+    });
+    // Connection tasks still running after an early return end with the runtime.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let Some((rows, notes)) = outcome? else {
+        eprintln!("keyfort-bench: interrupted; servers stopped");
+        return Ok(ExitCode::from(130));
+    };
+    report::print(&rows);
+    if let Some(path) = markdown {
+        let meta = report::Meta {
+            command,
+            warmup,
+            duration,
+            notes,
+        };
+        report::write_markdown(&path, &report::markdown(&rows, &meta))?;
+        eprintln!("keyfort-bench: wrote {}", path.display());
+    }
+    let failed = rows.iter().filter(|r| r.m.errors > 0).count();
+    if failed > 0 {
+        eprintln!("keyfort-bench: {failed} measurement(s) had errors");
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::NoopServer { listen } => noop::run(listen).map(|()| ExitCode::SUCCESS),
+        Cmd::Run(args) => run_command(*args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("keyfort-bench: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("10h").is_err());
+        assert!(parse_duration("s").is_err());
+    }
+
+    #[test]
+    fn cli_parses() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from([
+            "keyfort-bench",
+            "run",
+            "--ops",
+            "encrypt,generate-data-key",
+            "--duration",
+            "1s",
+        ])
+        .expect("parses");
+        let Cmd::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(args.ops, vec![Op::Encrypt, Op::GenerateDataKey]);
+        assert_eq!(args.connections, 32);
+    }
+}
