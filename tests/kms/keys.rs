@@ -74,19 +74,23 @@ async fn unsupported_specs_and_options_are_refused() {
     let c = s.client();
     assert_code!(
         c.create_key()
-            .key_spec(KeySpec::Rsa2048)
+            .key_spec(KeySpec::Sm2)
             .key_usage(KeyUsageType::SignVerify)
             .send()
             .await,
         "UnsupportedOperationException"
     );
     assert_code!(
+        c.create_key().key_spec(KeySpec::Hmac256).send().await,
+        "ValidationException"
+    );
+    assert_code!(
         c.create_key()
-            .key_spec(KeySpec::Hmac256)
-            .key_usage(KeyUsageType::GenerateVerifyMac)
+            .key_spec(KeySpec::EccSecgP256K1)
+            .key_usage(KeyUsageType::KeyAgreement)
             .send()
             .await,
-        "UnsupportedOperationException"
+        "ValidationException"
     );
     assert_code!(
         c.create_key()

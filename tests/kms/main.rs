@@ -5,6 +5,7 @@
 mod common;
 
 mod aliases;
+mod asym;
 mod auth;
 mod crypto;
 mod keys;

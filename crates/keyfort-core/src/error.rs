@@ -61,6 +61,12 @@ pub enum KmsError {
     /// The request body is not valid JSON or a field has the wrong type.
     #[error("{0}")]
     Serialization(String),
+    /// Verify found the signature invalid.
+    #[error("{0}")]
+    InvalidSignature(String),
+    /// VerifyMac found the MAC invalid.
+    #[error("{0}")]
+    InvalidMac(String),
     /// The X-Amz-Target names no operation keyfort knows.
     #[error("{0}")]
     UnknownOperation(String),
@@ -103,6 +109,8 @@ impl KmsError {
             KmsError::Validation(_) => "ValidationException",
             KmsError::Serialization(_) => "SerializationException",
             KmsError::UnknownOperation(_) => "UnknownOperationException",
+            KmsError::InvalidSignature(_) => "KMSInvalidSignatureException",
+            KmsError::InvalidMac(_) => "KMSInvalidMacException",
             KmsError::DryRun => "DryRunOperationException",
             KmsError::AccessDenied(_) => "AccessDeniedException",
             KmsError::Store(_) | KmsError::Crypto(_) | KmsError::Internal(_) => {

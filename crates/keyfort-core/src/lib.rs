@@ -13,6 +13,7 @@ pub use error::{KmsError, Result};
 pub mod api;
 pub mod arn;
 pub mod clock;
+pub mod keyspec;
 pub mod service;
 
 pub use service::{Caller, Credential, Kms, Principal};

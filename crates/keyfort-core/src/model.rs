@@ -103,6 +103,16 @@ aws_enum!(
 );
 
 aws_enum!(
+    /// MAC algorithms.
+    MacAlgorithm {
+        HmacSha224 = "HMAC_SHA_224",
+        HmacSha256 = "HMAC_SHA_256",
+        HmacSha384 = "HMAC_SHA_384",
+        HmacSha512 = "HMAC_SHA_512",
+    }
+);
+
+aws_enum!(
     /// Data key specs for GenerateDataKey.
     DataKeySpec {
         Aes256 = "AES_256",

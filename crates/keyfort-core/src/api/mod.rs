@@ -5,11 +5,13 @@ pub mod wire;
 
 use std::collections::BTreeMap;
 
-use keyfort_crypto::SecretBytes;
+use keyfort_crypto::{AsymSpec, MessageKind, SecretBytes, SigningAlgorithm};
 
 use crate::arn::{KeyRef, is_alias_name};
 use crate::error::KmsError;
-use crate::model::{DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, Origin, Tag};
+use crate::model::{
+    DataKeySpec, EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, Origin, Tag,
+};
 use wire::{Blob, Req, SecretBlob, WireTag};
 
 /// An encryption context: sorted, so its canonical form is its iteration order.
@@ -99,6 +101,53 @@ pub struct GenerateDataKey {
     /// Data key length in bytes.
     pub number_of_bytes: usize,
     /// Whether the plaintext is returned.
+    pub with_plaintext: bool,
+    /// DryRun.
+    pub dry_run: bool,
+}
+
+/// Sign and Verify.
+#[derive(Debug)]
+pub struct SignVerify {
+    /// Key.
+    pub key: KeyRef,
+    /// The message or digest, 1..4096 bytes.
+    pub message: SecretBytes,
+    /// RAW, DIGEST or EXTERNAL_MU.
+    pub message_type: MessageKind,
+    /// Algorithm.
+    pub algorithm: SigningAlgorithm,
+    /// The signature to check (Verify only).
+    pub signature: Option<Vec<u8>>,
+    /// DryRun.
+    pub dry_run: bool,
+}
+
+/// GenerateMac and VerifyMac.
+#[derive(Debug)]
+pub struct Mac {
+    /// Key.
+    pub key: KeyRef,
+    /// The message, 1..4096 bytes.
+    pub message: SecretBytes,
+    /// Algorithm.
+    pub algorithm: MacAlgorithm,
+    /// The MAC to check (VerifyMac only).
+    pub mac: Option<Vec<u8>>,
+    /// DryRun.
+    pub dry_run: bool,
+}
+
+/// GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext.
+#[derive(Debug)]
+pub struct GenerateDataKeyPair {
+    /// The symmetric key that encrypts the private key.
+    pub key: KeyRef,
+    /// Context.
+    pub context: EncryptionContext,
+    /// The pair's spec.
+    pub spec: AsymSpec,
+    /// Whether the plaintext private key is returned.
     pub with_plaintext: bool,
     /// DryRun.
     pub dry_run: bool,
@@ -227,6 +276,27 @@ pub enum Operation {
         /// Page.
         page: ListPage,
     },
+    /// Sign.
+    Sign(SignVerify),
+    /// Verify.
+    Verify(SignVerify),
+    /// GetPublicKey.
+    GetPublicKey(KeyRef),
+    /// GenerateMac.
+    GenerateMac(Mac),
+    /// VerifyMac.
+    VerifyMac(Mac),
+    /// DeriveSharedSecret.
+    DeriveSharedSecret {
+        /// Key.
+        key: KeyRef,
+        /// The peer's public key, DER SubjectPublicKeyInfo.
+        public_key: Vec<u8>,
+        /// DryRun.
+        dry_run: bool,
+    },
+    /// GenerateDataKeyPair / GenerateDataKeyPairWithoutPlaintext.
+    GenerateDataKeyPair(GenerateDataKeyPair),
 }
 
 impl Operation {
@@ -245,6 +315,13 @@ impl Operation {
                 | Operation::ListResourceTags { .. }
                 | Operation::GetKeyPolicy { .. }
                 | Operation::ListKeyPolicies { .. }
+                | Operation::Sign(_)
+                | Operation::Verify(_)
+                | Operation::GetPublicKey(_)
+                | Operation::GenerateMac(_)
+                | Operation::VerifyMac(_)
+                | Operation::DeriveSharedSecret { .. }
+                | Operation::GenerateDataKeyPair(_)
         )
     }
 }
@@ -276,6 +353,14 @@ pub const OPERATIONS: &[&str] = &[
     "GetKeyPolicy",
     "PutKeyPolicy",
     "ListKeyPolicies",
+    "Sign",
+    "Verify",
+    "GetPublicKey",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
 ];
 
 /// Every operation in botocore's KMS model (2014-11-01). Those keyfort does not answer
@@ -536,6 +621,78 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Operation, KmsError> {
             key: key_ref(r.key_id, "keyId")?,
             page: page(r.limit, r.marker)?,
         },
+        "Sign" | "Verify" => {
+            let signature = if name == "Verify" {
+                Some(blob(r.signature, "signature", 6144)?)
+            } else {
+                None
+            };
+            let op = SignVerify {
+                key: key_ref(r.key_id, "keyId")?,
+                message: message(r.message)?,
+                message_type: message_type(r.message_type)?,
+                algorithm: signing_algorithm(r.signing_algorithm)?,
+                signature,
+                dry_run: r.dry_run.unwrap_or(false),
+            };
+            if name == "Sign" {
+                Operation::Sign(op)
+            } else {
+                Operation::Verify(op)
+            }
+        }
+        "GetPublicKey" => Operation::GetPublicKey(key_ref(r.key_id, "keyId")?),
+        "GenerateMac" | "VerifyMac" => {
+            let mac = if name == "VerifyMac" {
+                Some(blob(r.mac, "mac", 6144)?)
+            } else {
+                None
+            };
+            let op = Mac {
+                key: key_ref(r.key_id, "keyId")?,
+                message: message(r.message)?,
+                algorithm: match r.mac_algorithm {
+                    None => return Err(KmsError::missing("macAlgorithm")),
+                    Some(a) => parse_enum(
+                        &a,
+                        "macAlgorithm",
+                        MacAlgorithm::parse,
+                        MacAlgorithm::ALL,
+                        MacAlgorithm::as_str,
+                    )?,
+                },
+                mac,
+                dry_run: r.dry_run.unwrap_or(false),
+            };
+            if name == "GenerateMac" {
+                Operation::GenerateMac(op)
+            } else {
+                Operation::VerifyMac(op)
+            }
+        }
+        "DeriveSharedSecret" => {
+            no_recipient(&r.recipient)?;
+            match r.key_agreement_algorithm.as_deref() {
+                Some("ECDH") => {}
+                None => return Err(KmsError::missing("keyAgreementAlgorithm")),
+                Some(other) => return Err(enum_error("keyAgreementAlgorithm", other, &["ECDH"])),
+            }
+            Operation::DeriveSharedSecret {
+                key: key_ref(r.key_id, "keyId")?,
+                public_key: blob(r.public_key, "publicKey", 8192)?,
+                dry_run: r.dry_run.unwrap_or(false),
+            }
+        }
+        "GenerateDataKeyPair" | "GenerateDataKeyPairWithoutPlaintext" => {
+            no_recipient(&r.recipient)?;
+            Operation::GenerateDataKeyPair(GenerateDataKeyPair {
+                key: key_ref(r.key_id, "keyId")?,
+                context: context(r.encryption_context, "encryptionContext")?,
+                spec: key_pair_spec(r.key_pair_spec)?,
+                with_plaintext: name == "GenerateDataKeyPair",
+                dry_run: r.dry_run.unwrap_or(false),
+            })
+        }
         _ => return Err(KmsError::Internal("operation listed but not decoded")),
     })
 }
@@ -624,6 +781,77 @@ fn ciphertext(v: Option<Blob>) -> Result<Vec<u8>, KmsError> {
         ));
     }
     Ok(c)
+}
+
+fn blob(v: Option<Blob>, field: &str, max: usize) -> Result<Vec<u8>, KmsError> {
+    let b = v.ok_or_else(|| KmsError::missing(field))?.0;
+    if b.is_empty() || b.len() > max {
+        return Err(KmsError::field(
+            field,
+            &format!("Member must have length between 1 and {max}"),
+        ));
+    }
+    Ok(b)
+}
+
+fn message(v: Option<SecretBlob>) -> Result<SecretBytes, KmsError> {
+    let m = v.ok_or_else(|| KmsError::missing("message"))?.0;
+    if m.is_empty() || m.len() > 4096 {
+        return Err(KmsError::field(
+            "message",
+            "Member must have length between 1 and 4096",
+        ));
+    }
+    Ok(m)
+}
+
+fn message_type(v: Option<String>) -> Result<MessageKind, KmsError> {
+    match v {
+        None => Ok(MessageKind::Raw),
+        Some(s) => MessageKind::parse(&s)
+            .ok_or_else(|| enum_error("messageType", &s, &["RAW", "DIGEST", "EXTERNAL_MU"])),
+    }
+}
+
+fn signing_algorithm(v: Option<String>) -> Result<SigningAlgorithm, KmsError> {
+    let s = v.ok_or_else(|| KmsError::missing("signingAlgorithm"))?;
+    if s == "SM2DSA" {
+        return Err(KmsError::InvalidKeyUsage(
+            "SM2DSA needs an SM2 key, and keyfort has no SM2 (its crypto library does not implement it).".into(),
+        ));
+    }
+    SigningAlgorithm::parse(&s).ok_or_else(|| {
+        let mut names: Vec<&str> = SigningAlgorithm::ALL.iter().map(|a| a.as_str()).collect();
+        names.push("SM2DSA");
+        enum_error("signingAlgorithm", &s, &names)
+    })
+}
+
+fn key_pair_spec(v: Option<String>) -> Result<AsymSpec, KmsError> {
+    let s = v.ok_or_else(|| KmsError::missing("keyPairSpec"))?;
+    if s == "SM2" {
+        return Err(KmsError::UnsupportedOperation(
+            "KeyPairSpec SM2 is not supported: keyfort's crypto library has no SM2.".into(),
+        ));
+    }
+    match AsymSpec::parse(&s) {
+        Some(a) if a.is_data_key_pair_spec() => Ok(a),
+        _ => Err(enum_error(
+            "keyPairSpec",
+            &s,
+            &[
+                "RSA_2048",
+                "RSA_3072",
+                "RSA_4096",
+                "ECC_NIST_P256",
+                "ECC_NIST_P384",
+                "ECC_NIST_P521",
+                "ECC_SECG_P256K1",
+                "SM2",
+                "ECC_NIST_EDWARDS25519",
+            ],
+        )),
+    }
 }
 
 /// The most bytes of encryption context keyfort accepts (keys and values together).

@@ -121,4 +121,13 @@ pub struct Req {
     pub target_key_id: Option<String>,
     pub tag_keys: Option<Vec<String>>,
     pub policy_name: Option<String>,
+    pub message: Option<SecretBlob>,
+    pub message_type: Option<String>,
+    pub signing_algorithm: Option<String>,
+    pub signature: Option<Blob>,
+    pub mac_algorithm: Option<String>,
+    pub mac: Option<Blob>,
+    pub key_agreement_algorithm: Option<String>,
+    pub public_key: Option<Blob>,
+    pub key_pair_spec: Option<String>,
 }

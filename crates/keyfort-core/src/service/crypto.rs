@@ -1,13 +1,14 @@
 //! The data plane: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(WithoutPlaintext),
 //! GenerateRandom.
 
-use keyfort_crypto::{SecretBytes, canonical_encryption_context, parse_blob};
+use keyfort_crypto::{RsaOaep, SecretBytes, canonical_encryption_context, parse_blob};
 use serde::Serialize;
 
 use super::{Caller, Kms, LiveKey, json, state_error};
 use crate::api::wire::{ser_b64, ser_secret_b64};
 use crate::api::{Decrypt, Encrypt, EncryptionContext, GenerateDataKey, ReEncrypt};
 use crate::error::{KmsError, Result};
+use crate::keyspec::Material;
 use crate::model::{EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, hex};
 
 #[derive(Serialize)]
@@ -70,22 +71,21 @@ struct RandomReply {
     plaintext: SecretBytes,
 }
 
-const SYMMETRIC: &str = "SYMMETRIC_DEFAULT";
-
 /// Checks that a key can encrypt or decrypt now with `algorithm`.
-fn require_symmetric_use(key: &LiveKey, algorithm: EncryptionAlgorithm) -> Result<()> {
+pub(super) fn require_encrypt_use(key: &LiveKey, algorithm: EncryptionAlgorithm) -> Result<()> {
     let r = &key.record;
     if r.state != KeyState::Enabled {
         return Err(state_error(r));
     }
-    if r.usage != KeyUsage::EncryptDecrypt || r.spec != KeySpec::SymmetricDefault {
+    if r.usage != KeyUsage::EncryptDecrypt {
         return Err(KmsError::InvalidKeyUsage(format!(
             "{} key usage is {} which is not valid for this operation.",
             r.arn(),
             r.usage
         )));
     }
-    if algorithm != EncryptionAlgorithm::SymmetricDefault {
+    let symmetric = r.spec == KeySpec::SymmetricDefault;
+    if symmetric != (algorithm == EncryptionAlgorithm::SymmetricDefault) {
         return Err(KmsError::InvalidKeyUsage(format!(
             "The encryption algorithm {algorithm} is not valid for {} (KeySpec {}).",
             r.arn(),
@@ -95,31 +95,70 @@ fn require_symmetric_use(key: &LiveKey, algorithm: EncryptionAlgorithm) -> Resul
     Ok(())
 }
 
+fn oaep(algorithm: EncryptionAlgorithm) -> Result<RsaOaep> {
+    RsaOaep::parse(algorithm.as_str()).ok_or_else(|| {
+        KmsError::InvalidKeyUsage(format!("{algorithm} is not an RSA encryption algorithm."))
+    })
+}
+
+fn no_context(ctx: &EncryptionContext) -> Result<()> {
+    if !ctx.is_empty() {
+        return Err(KmsError::Validation(
+            "EncryptionContext is only valid with symmetric encryption keys; RSA encryption does not support it.".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn context_aad(ctx: &EncryptionContext) -> Vec<u8> {
     canonical_encryption_context(ctx.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 impl Kms {
-    /// Encrypts under a key's current backing key. Returns (blob, backing key id).
-    fn seal_with(
+    /// Encrypts under a key's current backing key (already checked with
+    /// `require_encrypt_use`). Returns (ciphertext, backing key id).
+    pub(super) fn encrypt_with(
         key: &LiveKey,
+        algorithm: EncryptionAlgorithm,
         plaintext: &[u8],
         ctx: &EncryptionContext,
     ) -> Result<(Vec<u8>, [u8; 32])> {
         let (bid, material) = key.current()?;
-        let blob = keyfort_crypto::encrypt_symmetric(
-            material,
-            &key.record.id,
-            bid,
-            plaintext,
-            &context_aad(ctx),
-        )
-        .map_err(KmsError::Crypto)?;
-        Ok((blob, *bid))
+        match material {
+            Material::Symmetric(k) => {
+                let blob = keyfort_crypto::encrypt_symmetric(
+                    k,
+                    &key.record.id,
+                    bid,
+                    plaintext,
+                    &context_aad(ctx),
+                )
+                .map_err(KmsError::Crypto)?;
+                Ok((blob, *bid))
+            }
+            Material::Asym(k) => {
+                no_context(ctx)?;
+                let alg = oaep(algorithm)?;
+                let max = k.rsa_max_plaintext(alg).unwrap_or(0);
+                if plaintext.len() > max {
+                    return Err(KmsError::Validation(format!(
+                        "Plaintext of {} bytes is too long for {} with {algorithm}; the limit is {max} bytes.",
+                        plaintext.len(),
+                        key.record.spec
+                    )));
+                }
+                let ct = k.rsa_encrypt(alg, plaintext).map_err(KmsError::Crypto)?;
+                Ok((ct, *bid))
+            }
+            Material::Hmac(_) => Err(KmsError::Internal(
+                "encrypt with an HMAC key passed the usage check",
+            )),
+        }
     }
 
-    /// Decrypts a blob for `caller`, checking the optional expected key. Returns the key
-    /// that made it, the plaintext and the backing key id.
+    /// Decrypts a ciphertext for `caller`. Symmetric blobs name their key; RSA
+    /// ciphertext needs the key named in the request. Returns the key, the plaintext
+    /// and the backing key id.
     fn open_blob(
         &self,
         caller: &Caller<'_>,
@@ -134,25 +173,44 @@ impl Kms {
                 "The ciphertext is invalid or was not made by this key service.".into(),
             )
         };
+        let want = expected.map(|k| self.resolve(caller, k)).transpose()?;
+        if let Some(want) = &want {
+            if want.record.spec != KeySpec::SymmetricDefault {
+                require_encrypt_use(want, algorithm)?;
+                no_context(ctx)?;
+                if dry_run {
+                    return Err(KmsError::DryRun);
+                }
+                let (bid, material) = want.current()?;
+                let Material::Asym(k) = material else {
+                    return Err(invalid());
+                };
+                let plaintext = k
+                    .rsa_decrypt(oaep(algorithm)?, blob)
+                    .map_err(|_| invalid())?;
+                return Ok((std::sync::Arc::clone(want), plaintext, *bid));
+            }
+        }
         let parsed = parse_blob(blob).map_err(|_| invalid())?;
         let key = match self.load_key(caller.region, parsed.key_id())? {
             Some(k) if &k.record.account == caller.account() => k,
             _ => return Err(Self::key_not_found(caller, parsed.key_id())),
         };
-        if let Some(expected) = expected {
-            let want = self.resolve(caller, expected)?;
+        if let Some(want) = &want {
             if want.record.id != key.record.id {
                 return Err(KmsError::IncorrectKey(
                     "The key ID in the request does not identify a KMS key that can perform this operation.".into(),
                 ));
             }
         }
-        require_symmetric_use(&key, algorithm)?;
+        require_encrypt_use(&key, algorithm)?;
         if dry_run {
             return Err(KmsError::DryRun);
         }
         let bid = *parsed.backing_key_id();
-        let material = key.backing(&bid).ok_or_else(invalid)?;
+        let Some(Material::Symmetric(material)) = key.backing(&bid) else {
+            return Err(invalid());
+        };
         let plaintext = keyfort_crypto::decrypt_symmetric(material, &parsed, &context_aad(ctx))
             .map_err(|_| invalid())?;
         Ok((key, plaintext, bid))
@@ -160,15 +218,16 @@ impl Kms {
 
     pub(super) fn encrypt(&self, caller: &Caller<'_>, req: Encrypt) -> Result<Vec<u8>> {
         let key = self.resolve(caller, &req.key)?;
-        require_symmetric_use(&key, req.algorithm)?;
+        require_encrypt_use(&key, req.algorithm)?;
         if req.dry_run {
             return Err(KmsError::DryRun);
         }
-        let (blob, _) = Self::seal_with(&key, req.plaintext.expose(), &req.context)?;
+        let (blob, _) =
+            Self::encrypt_with(&key, req.algorithm, req.plaintext.expose(), &req.context)?;
         json(&EncryptReply {
             ciphertext_blob: blob,
             key_id: key.arn(),
-            encryption_algorithm: SYMMETRIC,
+            encryption_algorithm: req.algorithm.as_str(),
         })
     }
 
@@ -184,14 +243,14 @@ impl Kms {
         json(&DecryptReply {
             key_id: key.arn(),
             plaintext,
-            encryption_algorithm: SYMMETRIC,
+            encryption_algorithm: req.algorithm.as_str(),
             key_material_id: hex(&bid),
         })
     }
 
     pub(super) fn re_encrypt(&self, caller: &Caller<'_>, req: ReEncrypt) -> Result<Vec<u8>> {
         let dest = self.resolve(caller, &req.destination_key)?;
-        require_symmetric_use(&dest, req.destination_algorithm)?;
+        require_encrypt_use(&dest, req.destination_algorithm)?;
         let (source, plaintext, source_bid) = self.open_blob(
             caller,
             &req.ciphertext,
@@ -200,14 +259,18 @@ impl Kms {
             req.source_algorithm,
             req.dry_run,
         )?;
-        let (blob, dest_bid) =
-            Self::seal_with(&dest, plaintext.expose(), &req.destination_context)?;
+        let (blob, dest_bid) = Self::encrypt_with(
+            &dest,
+            req.destination_algorithm,
+            plaintext.expose(),
+            &req.destination_context,
+        )?;
         json(&ReEncryptReply {
             ciphertext_blob: blob,
             source_key_id: source.arn(),
             key_id: dest.arn(),
-            source_encryption_algorithm: SYMMETRIC,
-            destination_encryption_algorithm: SYMMETRIC,
+            source_encryption_algorithm: req.source_algorithm.as_str(),
+            destination_encryption_algorithm: req.destination_algorithm.as_str(),
             source_key_material_id: hex(&source_bid),
             destination_key_material_id: hex(&dest_bid),
         })
@@ -219,13 +282,18 @@ impl Kms {
         req: GenerateDataKey,
     ) -> Result<Vec<u8>> {
         let key = self.resolve(caller, &req.key)?;
-        require_symmetric_use(&key, EncryptionAlgorithm::SymmetricDefault)?;
+        require_symmetric_key(&key)?;
         if req.dry_run {
             return Err(KmsError::DryRun);
         }
         let data_key =
             keyfort_crypto::random_bytes(req.number_of_bytes).map_err(KmsError::Crypto)?;
-        let (blob, bid) = Self::seal_with(&key, data_key.expose(), &req.context)?;
+        let (blob, bid) = Self::encrypt_with(
+            &key,
+            EncryptionAlgorithm::SymmetricDefault,
+            data_key.expose(),
+            &req.context,
+        )?;
         json(&DataKeyReply {
             ciphertext_blob: blob,
             plaintext: req.with_plaintext.then_some(data_key),
@@ -238,4 +306,20 @@ impl Kms {
         let plaintext = keyfort_crypto::random_bytes(n).map_err(KmsError::Crypto)?;
         json(&RandomReply { plaintext })
     }
+}
+
+/// Data keys (and data key pairs) are encrypted only under symmetric encryption keys.
+pub(super) fn require_symmetric_key(key: &LiveKey) -> Result<()> {
+    let r = &key.record;
+    if r.spec != KeySpec::SymmetricDefault {
+        if r.state != KeyState::Enabled {
+            return Err(state_error(r));
+        }
+        return Err(KmsError::InvalidKeyUsage(format!(
+            "{} is not a symmetric encryption key (KeySpec {}); data keys need one.",
+            r.arn(),
+            r.spec
+        )));
+    }
+    require_encrypt_use(key, EncryptionAlgorithm::SymmetricDefault)
 }

@@ -1,7 +1,6 @@
 //! Key lifecycle: CreateKey, DescribeKey, ListKeys, Enable/DisableKey,
 //! Schedule/CancelKeyDeletion, UpdateKeyDescription.
 
-use keyfort_crypto::SymmetricKey;
 use serde::Serialize;
 
 use super::metadata::{KeyMetadata, check_policy, default_policy};
@@ -11,7 +10,7 @@ use crate::api::{CreateKey, ListPage};
 use crate::arn::{KeyRef, is_key_id};
 use crate::clock::DAY_MS;
 use crate::error::{KmsError, Result};
-use crate::model::{BackingKeyRecord, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin};
+use crate::model::{BackingKeyRecord, KeyManager, KeyRecord, KeySpec, KeyState, Origin};
 use crate::store::{Page, StoreError};
 
 #[derive(Serialize)]
@@ -65,8 +64,8 @@ fn new_key_id() -> Result<String> {
 
 impl Kms {
     /// Makes a new backing key for `key_id`, sealed under the root key.
-    pub(crate) fn new_backing_key(&self, key_id: &str) -> Result<BackingKeyRecord> {
-        let material = SymmetricKey::generate().map_err(KmsError::Crypto)?;
+    pub(crate) fn new_backing_key(&self, key_id: &str, spec: KeySpec) -> Result<BackingKeyRecord> {
+        let material = crate::keyspec::generate(spec)?;
         let mut id = [0u8; 32];
         keyfort_crypto::fill_random(&mut id).map_err(KmsError::Crypto)?;
         let sealed = self
@@ -97,18 +96,7 @@ impl Kms {
                 "Multi-Region keys are not supported by keyfort yet.".into(),
             ));
         }
-        if req.spec != KeySpec::SymmetricDefault {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "KeySpec {} is not supported by keyfort yet; only SYMMETRIC_DEFAULT is.",
-                req.spec
-            )));
-        }
-        if req.usage != KeyUsage::EncryptDecrypt {
-            return Err(KmsError::Validation(format!(
-                "KeyUsage {} is not compatible with KeySpec {}.",
-                req.usage, req.spec
-            )));
-        }
+        crate::keyspec::check_combination(req.spec, req.usage)?;
         let policy = match req.policy {
             Some(p) => p,
             None => default_policy(caller.account()),
@@ -116,7 +104,7 @@ impl Kms {
         check_policy(&policy)?;
         let id = new_key_id()?;
         let record = KeyRecord {
-            backing_keys: vec![self.new_backing_key(&id)?],
+            backing_keys: vec![self.new_backing_key(&id, req.spec)?],
             id,
             account: caller.account().clone(),
             region: caller.region.to_owned(),

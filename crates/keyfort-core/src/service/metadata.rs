@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::api::wire::{ser_epoch, ser_opt_epoch};
 use crate::error::{KmsError, Result};
-use crate::model::{AccountId, KeyRecord, KeySpec, KeyState, KeyUsage, hex};
+use crate::model::{AccountId, KeyRecord, KeyState, hex};
 
 /// The wire KeyMetadata structure.
 #[derive(Debug, Serialize)]
@@ -29,8 +29,14 @@ pub(crate) struct KeyMetadata<'a> {
     key_manager: &'static str,
     customer_master_key_spec: &'static str,
     key_spec: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    encryption_algorithms: Option<&'static [&'static str]>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    encryption_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    signing_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    mac_algorithms: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    key_agreement_algorithms: Vec<&'static str>,
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pending_deletion_window_in_days: Option<u32>,
@@ -41,6 +47,7 @@ pub(crate) struct KeyMetadata<'a> {
 impl<'a> KeyMetadata<'a> {
     pub(crate) fn of(r: &'a KeyRecord) -> KeyMetadata<'a> {
         let pending = r.state == KeyState::PendingDeletion;
+        let algs = crate::keyspec::algorithms(r.spec, r.usage);
         KeyMetadata {
             aws_account_id: r.account.as_str(),
             key_id: &r.id,
@@ -55,9 +62,10 @@ impl<'a> KeyMetadata<'a> {
             key_manager: r.manager.as_str(),
             customer_master_key_spec: r.spec.as_str(),
             key_spec: r.spec.as_str(),
-            encryption_algorithms: (r.usage == KeyUsage::EncryptDecrypt
-                && r.spec == KeySpec::SymmetricDefault)
-                .then_some(&["SYMMETRIC_DEFAULT"][..]),
+            encryption_algorithms: algs.encryption,
+            signing_algorithms: algs.signing,
+            mac_algorithms: algs.mac,
+            key_agreement_algorithms: algs.key_agreement,
             multi_region: false,
             pending_deletion_window_in_days: if pending { r.pending_window_days } else { None },
             current_key_material_id: r.current_backing_key().map(|b| hex(&b.id)),

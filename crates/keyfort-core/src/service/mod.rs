@@ -8,6 +8,7 @@
 
 mod accounts;
 mod aliases;
+mod asym;
 mod crypto;
 mod keys;
 mod metadata;
@@ -16,13 +17,14 @@ mod tags;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use keyfort_crypto::{RootKey, SymmetricKey};
+use keyfort_crypto::RootKey;
 use serde::Serialize;
 
 use crate::api::Operation;
 use crate::arn::KeyRef;
 use crate::clock::Clock;
 use crate::error::{KmsError, Result};
+use crate::keyspec::{self, Material};
 use crate::model::{AccountId, KeyRecord, KeyState, hex};
 use crate::store::Store;
 
@@ -47,19 +49,19 @@ impl Caller<'_> {
 pub(crate) struct LiveKey {
     pub(crate) record: KeyRecord,
     /// (backing key id, material), oldest first; the last is current.
-    pub(crate) material: Vec<([u8; 32], SymmetricKey)>,
+    pub(crate) material: Vec<([u8; 32], Material)>,
 }
 
 impl LiveKey {
     fn arn(&self) -> String {
         self.record.arn()
     }
-    fn current(&self) -> Result<&([u8; 32], SymmetricKey)> {
+    fn current(&self) -> Result<&([u8; 32], Material)> {
         self.material
             .last()
             .ok_or(KmsError::Internal("key has no backing key"))
     }
-    fn backing(&self, id: &[u8; 32]) -> Option<&SymmetricKey> {
+    fn backing(&self, id: &[u8; 32]) -> Option<&Material> {
         self.material
             .iter()
             .find(|(bid, _)| bid == id)
@@ -171,6 +173,17 @@ impl Kms {
                 bypass_policy_lockout_safety_check,
             ),
             Operation::ListKeyPolicies { key, page } => self.list_key_policies(caller, &key, &page),
+            Operation::Sign(req) => self.sign(caller, req),
+            Operation::Verify(req) => self.verify(caller, req),
+            Operation::GetPublicKey(key) => self.get_public_key(caller, &key),
+            Operation::GenerateMac(req) => self.generate_mac(caller, req),
+            Operation::VerifyMac(req) => self.verify_mac(caller, req),
+            Operation::DeriveSharedSecret {
+                key,
+                public_key,
+                dry_run,
+            } => self.derive_shared_secret(caller, &key, &public_key, dry_run),
+            Operation::GenerateDataKeyPair(req) => self.generate_data_key_pair(caller, req),
         }
     }
 
@@ -189,8 +202,7 @@ impl Kms {
         for b in &record.backing_keys {
             let aad = Self::backing_aad(&record.id, &b.id);
             let raw = self.root.open(&b.sealed, &aad).map_err(KmsError::Crypto)?;
-            let key = SymmetricKey::from_bytes(raw.expose()).map_err(KmsError::Crypto)?;
-            material.push((b.id, key));
+            material.push((b.id, keyspec::load(record.spec, raw.expose())?));
         }
         Ok(LiveKey { record, material })
     }
