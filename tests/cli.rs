@@ -1,4 +1,5 @@
 //! The `keyfort serve` command line: refusals, signals, first start and later starts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

@@ -1,5 +1,6 @@
 //! The real binary under SIGKILL: acknowledged writes survive, and nothing secret is
 //! left in plaintext in the data directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

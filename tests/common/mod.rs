@@ -1,5 +1,5 @@
 //! Shared test harness: an in-process keyfort on a loopback port, and SDK clients.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -126,7 +126,7 @@ macro_rules! assert_code {
     ($res:expr, $want:expr) => {{
         match $res {
             Ok(v) => panic!("expected {} but the call succeeded: {:?}", $want, v),
-            Err(e) => assert_eq!(crate::common::code(&e), $want, "{e:?}"),
+            Err(e) => assert_eq!($crate::common::code(&e), $want, "{e:?}"),
         }
     }};
 }

@@ -1,5 +1,6 @@
 //! Every KMS operation of the foundation, driven through the official AWS SDK for Rust
 //! against an in-process keyfort.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../common/mod.rs"]
 mod common;

@@ -104,8 +104,8 @@ pub enum Material {
     Symmetric(SymmetricKey),
     /// A private key (boxed: parsed RSA keys are large).
     Asym(Box<AsymKey>),
-    /// An HMAC key.
-    Hmac(HmacKey),
+    /// An HMAC key (boxed: its prepared state is large).
+    Hmac(Box<HmacKey>),
 }
 
 impl std::fmt::Debug for Material {
@@ -146,9 +146,9 @@ pub fn load(spec: KeySpec, raw: &[u8]) -> Result<Material> {
         SpecClass::Asym(a) => Material::Asym(Box::new(
             AsymKey::from_private(a, raw).map_err(KmsError::Crypto)?,
         )),
-        SpecClass::Hmac(h) => {
-            Material::Hmac(HmacKey::from_bytes(h, raw).map_err(KmsError::Crypto)?)
-        }
+        SpecClass::Hmac(h) => Material::Hmac(Box::new(
+            HmacKey::from_bytes(h, raw).map_err(KmsError::Crypto)?,
+        )),
     })
 }
 

@@ -9,13 +9,16 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
 use crate::bootstrap::{BootstrapError, write_private_file};
 use crate::config::TlsSource;
 
+/// A rustls server config and, for a self-signed certificate, its path.
+pub type TlsSetup = (Arc<rustls::ServerConfig>, Option<PathBuf>);
+
 /// The rustls server config for a TLS source, and the certificate path to print for
 /// self-signed certificates (to give the SDKs as `AWS_CA_BUNDLE`).
 pub fn server_config(
     source: &TlsSource,
     data_dir: &Path,
     hostnames: &[String],
-) -> Result<Option<(Arc<rustls::ServerConfig>, Option<PathBuf>)>, BootstrapError> {
+) -> Result<Option<TlsSetup>, BootstrapError> {
     let (cert, key, printed) = match source {
         TlsSource::None => return Ok(None),
         TlsSource::Files { cert, key } => (cert.clone(), key.clone(), None),
