@@ -193,6 +193,81 @@ class Boto3(unittest.TestCase):
         self.assertEqual(tags, [{"TagKey": "env", "TagValue": "ci"}])
 
 
+class Asymmetric(unittest.TestCase):
+    """Results from keyfort checked by an implementation keyfort does not use
+    (Python `cryptography`), through boto3."""
+
+    def test_signatures_verify_outside(self):
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+        kms = boto_kms()
+        msg = b"signed by keyfort, checked elsewhere"
+        cases = [
+            ("ECC_NIST_P256", "ECDSA_SHA_256", lambda pk, sig: pk.verify(sig, msg, ec.ECDSA(hashes.SHA256()))),
+            ("ECC_SECG_P256K1", "ECDSA_SHA_256", lambda pk, sig: pk.verify(sig, msg, ec.ECDSA(hashes.SHA256()))),
+            ("ECC_NIST_P521", "ECDSA_SHA_512", lambda pk, sig: pk.verify(sig, msg, ec.ECDSA(hashes.SHA512()))),
+            ("RSA_2048", "RSASSA_PSS_SHA_256", lambda pk, sig: pk.verify(
+                sig, msg, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256())),
+            ("RSA_3072", "RSASSA_PKCS1_V1_5_SHA_384", lambda pk, sig: pk.verify(
+                sig, msg, padding.PKCS1v15(), hashes.SHA384())),
+            ("ECC_NIST_EDWARDS25519", "ED25519_SHA_512", lambda pk, sig: pk.verify(sig, msg)),
+        ]
+        for spec, alg, check in cases:
+            key = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+            sig = kms.sign(KeyId=key, Message=msg, SigningAlgorithm=alg)["Signature"]
+            der = kms.get_public_key(KeyId=key)["PublicKey"]
+            check(serialization.load_der_public_key(der), sig)  # raises if invalid
+            self.assertTrue(kms.verify(KeyId=key, Message=msg, Signature=sig, SigningAlgorithm=alg)["SignatureValid"])
+            with self.assertRaises(kms.exceptions.KMSInvalidSignatureException):
+                kms.verify(KeyId=key, Message=msg + b"!", Signature=sig, SigningAlgorithm=alg)
+
+    def test_rsa_ciphertext_made_outside_decrypts(self):
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        kms = boto_kms()
+        key = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+        pk = serialization.load_der_public_key(kms.get_public_key(KeyId=key)["PublicKey"])
+        ct = pk.encrypt(b"outside in", padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+        out = kms.decrypt(KeyId=key, CiphertextBlob=ct, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+        self.assertEqual(out["Plaintext"], b"outside in")
+
+    def test_ecdh_matches_outside(self):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        kms = boto_kms()
+        key = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"]
+        mine = ec.generate_private_key(ec.SECP384R1())
+        my_der = mine.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        theirs = serialization.load_der_public_key(kms.get_public_key(KeyId=key)["PublicKey"])
+        shared = kms.derive_shared_secret(KeyId=key, KeyAgreementAlgorithm="ECDH", PublicKey=my_der)["SharedSecret"]
+        self.assertEqual(shared, mine.exchange(ec.ECDH(), theirs))
+
+    def test_hmac_generate_and_verify(self):
+        kms = boto_kms()
+        key = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]
+        mac = kms.generate_mac(KeyId=key, Message=b"m", MacAlgorithm="HMAC_SHA_256")["Mac"]
+        self.assertEqual(len(mac), 32)
+        self.assertTrue(kms.verify_mac(KeyId=key, Message=b"m", Mac=mac, MacAlgorithm="HMAC_SHA_256")["MacValid"])
+        with self.assertRaises(kms.exceptions.KMSInvalidMacException):
+            kms.verify_mac(KeyId=key, Message=b"n", Mac=mac, MacAlgorithm="HMAC_SHA_256")
+
+    def test_data_key_pair(self):
+        from cryptography.hazmat.primitives import serialization
+
+        kms = boto_kms()
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        for spec in ("ECC_NIST_P256", "RSA_2048", "ECC_NIST_EDWARDS25519"):
+            pair = kms.generate_data_key_pair(KeyId=key, KeyPairSpec=spec, EncryptionContext={"k": "v"})
+            private = serialization.load_der_private_key(pair["PrivateKeyPlaintext"], password=None)
+            pub = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            self.assertEqual(pub, pair["PublicKey"])
+            again = kms.decrypt(CiphertextBlob=pair["PrivateKeyCiphertextBlob"], EncryptionContext={"k": "v"})
+            self.assertEqual(again["Plaintext"], pair["PrivateKeyPlaintext"])
+
+
 def main():
     global SERVER
     SERVER = Server()
