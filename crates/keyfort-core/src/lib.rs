@@ -12,6 +12,7 @@ pub mod store;
 pub use error::{KmsError, Result};
 pub mod api;
 pub mod arn;
+pub mod audit;
 pub mod clock;
 pub mod keyspec;
 pub mod service;

@@ -9,6 +9,7 @@
 //! `conformance` feature.
 #![forbid(unsafe_code)]
 
+mod audit;
 mod codec;
 mod error;
 mod keys;
@@ -18,6 +19,7 @@ mod sqlite;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 
+pub use audit::SqliteAuditStore;
 pub use error::SqliteError;
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::SqliteStore;

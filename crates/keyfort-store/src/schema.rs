@@ -80,7 +80,7 @@ CREATE INDEX aliases_by_target ON aliases (account, region, target_key_id);
 "#;
 
 /// Every migration, in order; entry `i` produces version `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
 
 /// The schema version this build writes and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -92,7 +92,7 @@ pub(crate) fn version(conn: &Connection) -> Result<i64, StoreError> {
 }
 
 /// Applies every migration the database lacks; refuses a database from the future.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &mut Connection, migrations: &[&str]) -> Result<(), StoreError> {
     loop {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -100,11 +100,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
         let current = version(&tx)?;
         let index = usize::try_from(current)
             .map_err(|_| corrupt("user_version", format!("negative version {current}")))?;
-        let Some(step) = MIGRATIONS.get(index) else {
-            if index > MIGRATIONS.len() {
+        let Some(step) = migrations.get(index) else {
+            if index > migrations.len() {
                 return Err(own(SqliteError::SchemaTooNew {
                     found: current,
-                    supported: SCHEMA_VERSION,
+                    supported: u32::try_from(migrations.len()).unwrap_or(u32::MAX),
                 }));
             }
             tx.commit().map_err(backend)?;

@@ -35,12 +35,11 @@ impl SqliteStore {
     /// [`crate::SCHEMA_VERSION`]. The parent directory must exist. On Unix a new file
     /// is created with mode 0600 (SQLite gives its `-wal` and `-shm` files the same).
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        create_private(path)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
-        Self::setup(conn, true)
+        let mut conn = open_file(path)?;
+        schema::migrate(&mut conn, schema::MIGRATIONS)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
     }
 
     /// Opens a private in-memory database (for tests). It has no WAL and vanishes
@@ -51,38 +50,8 @@ impl SqliteStore {
     }
 
     fn setup(mut conn: Connection, file: bool) -> Result<SqliteStore, StoreError> {
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let journal: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(backend)?;
-        let expected = if file { "wal" } else { "memory" };
-        if !journal.eq_ignore_ascii_case(expected) {
-            return Err(own(SqliteError::Pragma {
-                name: "journal_mode",
-                expected,
-                actual: journal,
-            }));
-        }
-        // synchronous: 2 = FULL. foreign_keys and secure_delete read back as 1.
-        for (name, value, check) in [
-            ("synchronous", "FULL", 2),
-            ("foreign_keys", "ON", 1),
-            ("secure_delete", "ON", 1),
-        ] {
-            conn.pragma_update(None, name, value).map_err(backend)?;
-            let actual: i64 = conn
-                .pragma_query_value(None, name, |row| row.get(0))
-                .map_err(backend)?;
-            if actual != check {
-                return Err(own(SqliteError::Pragma {
-                    name,
-                    expected: value,
-                    actual: actual.to_string(),
-                }));
-            }
-        }
-        schema::migrate(&mut conn)?;
+        configure(&conn, file)?;
+        schema::migrate(&mut conn, schema::MIGRATIONS)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -171,8 +140,56 @@ impl SqliteStore {
 }
 
 /// Creates the database file owner-only if it does not exist yet.
+/// Opens a file database with keyfort's settings applied (see [`configure`]).
+pub(crate) fn open_file(path: &Path) -> Result<Connection, StoreError> {
+    create_private(path)?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+    configure(&conn, true)?;
+    Ok(conn)
+}
+
+/// Applies keyfort's connection settings (busy timeout, statement cache, WAL,
+/// `synchronous=FULL`, foreign keys, `secure_delete`) and reads each back.
+pub(crate) fn configure(conn: &Connection, file: bool) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let journal: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(backend)?;
+    let expected = if file { "wal" } else { "memory" };
+    if !journal.eq_ignore_ascii_case(expected) {
+        return Err(own(SqliteError::Pragma {
+            name: "journal_mode",
+            expected,
+            actual: journal,
+        }));
+    }
+    // synchronous: 2 = FULL. foreign_keys and secure_delete read back as 1.
+    for (name, value, check) in [
+        ("synchronous", "FULL", 2),
+        ("foreign_keys", "ON", 1),
+        ("secure_delete", "ON", 1),
+    ] {
+        conn.pragma_update(None, name, value).map_err(backend)?;
+        let actual: i64 = conn
+            .pragma_query_value(None, name, |row| row.get(0))
+            .map_err(backend)?;
+        if actual != check {
+            return Err(own(SqliteError::Pragma {
+                name,
+                expected: value,
+                actual: actual.to_string(),
+            }));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(unix)]
-fn create_private(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn create_private(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
@@ -186,7 +203,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 
 /// Elsewhere SQLite creates the file with the platform's defaults.
 #[cfg(not(unix))]
-fn create_private(_path: &Path) -> Result<(), StoreError> {
+pub(crate) fn create_private(_path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 

@@ -1,0 +1,106 @@
+//! The audit trail's persistence boundary. Records are appended in batches (group
+//! commit) by one writer; each row carries its place in the SHA-256 hash chain
+//! (built by keyfort-audit), so the store never computes hashes itself.
+
+use crate::store::StoreError;
+
+/// One chained audit record, with the columns LookupEvents filters on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// Position in the chain (0-based, no gaps).
+    pub seq: u64,
+    /// CloudTrail eventID.
+    pub event_id: String,
+    /// eventTime in milliseconds since the epoch.
+    pub event_time_ms: i64,
+    /// eventName.
+    pub event_name: String,
+    /// eventSource.
+    pub event_source: String,
+    /// readOnly.
+    pub read_only: bool,
+    /// userIdentity.userName (or the principal's name).
+    pub username: Option<String>,
+    /// userIdentity.accessKeyId.
+    pub access_key_id: Option<String>,
+    /// requestID (the id the reply carried).
+    pub request_id: String,
+    /// resources: (type, ARN or name).
+    pub resources: Vec<(String, String)>,
+    /// The exact serialized CloudTrail record the hash covers.
+    pub event_json: Vec<u8>,
+    /// Hash of the previous record (zeros for the first).
+    pub prev_hash: [u8; 32],
+    /// This record's chain hash.
+    pub hash: [u8; 32],
+}
+
+/// A signed digest of the chain, stored as its serialized form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRow {
+    /// Digest number (0-based, no gaps).
+    pub digest_seq: u64,
+    /// The last record seq the digest covers.
+    pub last_seq: u64,
+    /// When it was made, in milliseconds since the epoch.
+    pub created_ms: i64,
+    /// The serialized digest (keyfort-audit's format).
+    pub body: Vec<u8>,
+}
+
+/// A LookupEvents attribute filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupAttribute {
+    /// eventName.
+    EventName(String),
+    /// A resource's name (ARN).
+    ResourceName(String),
+    /// A resource's type.
+    ResourceType(String),
+    /// userName.
+    Username(String),
+    /// accessKeyId.
+    AccessKeyId(String),
+    /// eventID.
+    EventId(String),
+    /// readOnly.
+    ReadOnly(bool),
+    /// eventSource.
+    EventSource(String),
+}
+
+/// A LookupEvents query: newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupQuery {
+    /// Events at or after this time.
+    pub start_ms: Option<i64>,
+    /// Events at or before this time.
+    pub end_ms: Option<i64>,
+    /// At most one attribute, as CloudTrail allows.
+    pub attribute: Option<LookupAttribute>,
+    /// Only events with a smaller seq (pagination).
+    pub before_seq: Option<u64>,
+    /// Page size.
+    pub limit: usize,
+}
+
+/// Where the audit trail lives.
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends rows in one transaction; durable when it returns. The rows' seqs must
+    /// continue the stored chain without gaps.
+    fn append(&self, rows: &[AuditRow]) -> Result<(), StoreError>;
+    /// The last stored record's (seq, hash), if any.
+    fn head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
+    /// Records with seq >= `from_seq`, ascending, at most `limit`.
+    fn records(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError>;
+    /// Records matching a query, newest first.
+    fn lookup(&self, query: &LookupQuery) -> Result<Vec<AuditRow>, StoreError>;
+    /// Stores a digest; `Conflict` if its number exists.
+    fn append_digest(&self, digest: &DigestRow) -> Result<(), StoreError>;
+    /// All digests, ascending.
+    fn digests(&self) -> Result<Vec<DigestRow>, StoreError>;
+    /// A sealed internal secret (the audit signing key), by name.
+    fn get_secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Stores a sealed internal secret; `Conflict` if the name exists.
+    fn put_secret(&self, name: &str, sealed: &[u8]) -> Result<(), StoreError>;
+}
