@@ -15,6 +15,10 @@ pub struct AuditRow {
     pub event_time_ms: i64,
     /// eventName.
     pub event_name: String,
+    /// recipientAccountId (None when the caller could not be identified).
+    pub account: Option<String>,
+    /// awsRegion.
+    pub region: String,
     /// eventSource.
     pub event_source: String,
     /// readOnly.
@@ -72,6 +76,10 @@ pub enum LookupAttribute {
 /// A LookupEvents query: newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookupQuery {
+    /// Only this account's events.
+    pub account: String,
+    /// Only this region's events.
+    pub region: String,
     /// Events at or after this time.
     pub start_ms: Option<i64>,
     /// Events at or before this time.

@@ -20,6 +20,8 @@ CREATE TABLE events (
     event_id      TEXT    NOT NULL,
     event_time_ms INTEGER NOT NULL,
     event_name    TEXT    NOT NULL,
+    account       TEXT,
+    region        TEXT    NOT NULL,
     event_source  TEXT    NOT NULL,
     read_only     INTEGER NOT NULL,
     username      TEXT,
@@ -29,7 +31,7 @@ CREATE TABLE events (
     prev_hash     BLOB    NOT NULL CHECK (length(prev_hash) = 32),
     hash          BLOB    NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
-CREATE INDEX events_by_time ON events (event_time_ms);
+CREATE INDEX events_by_time ON events (account, region, event_time_ms);
 CREATE INDEX events_by_name ON events (event_name, seq);
 CREATE INDEX events_by_user ON events (username, seq);
 CREATE INDEX events_by_akid ON events (access_key_id, seq);
@@ -72,7 +74,8 @@ impl std::fmt::Debug for SqliteAuditStore {
 }
 
 const COLUMNS: &str = "seq, event_id, event_time_ms, event_name, event_source, read_only, \
-                       username, access_key_id, request_id, event_json, prev_hash, hash";
+                       username, access_key_id, request_id, event_json, prev_hash, hash, \
+                       account, region";
 
 fn to_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| corrupt("events", "sequence number out of range"))
@@ -100,6 +103,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         event_json: r.get(9)?,
         prev_hash: hash32(r.get(10)?)?,
         hash: hash32(r.get(11)?)?,
+        account: r.get(12)?,
+        region: r.get(13)?,
     })
 }
 
@@ -166,7 +171,7 @@ impl AuditStore for SqliteAuditStore {
         let tx = conn.transaction().map_err(backend)?;
         {
             let mut ev = tx
-                .prepare_cached(&format!("INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))
+                .prepare_cached(&format!("INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"))
                 .map_err(backend)?;
             let mut res = tx
                 .prepare_cached("INSERT INTO event_resources (seq, type, name) VALUES (?1, ?2, ?3)")
@@ -186,6 +191,8 @@ impl AuditStore for SqliteAuditStore {
                     r.event_json,
                     &r.prev_hash[..],
                     &r.hash[..],
+                    r.account,
+                    r.region,
                 ])
                 .map_err(|e| match e {
                     rusqlite::Error::SqliteFailure(f, _)
@@ -245,8 +252,12 @@ impl AuditStore for SqliteAuditStore {
     }
 
     fn lookup(&self, q: &LookupQuery) -> Result<Vec<AuditRow>, StoreError> {
-        let mut sql = format!("SELECT {COLUMNS} FROM events e WHERE 1=1");
-        let mut args: Vec<Value> = Vec::new();
+        let mut sql =
+            format!("SELECT {COLUMNS} FROM events e WHERE e.account = ? AND e.region = ?");
+        let mut args: Vec<Value> = vec![
+            Value::Text(q.account.clone()),
+            Value::Text(q.region.clone()),
+        ];
         if let Some(s) = q.start_ms {
             sql.push_str(" AND e.event_time_ms >= ?");
             args.push(Value::Integer(s));
@@ -389,6 +400,8 @@ mod tests {
             event_id: format!("ev-{seq}"),
             event_time_ms: 1_000 + seq as i64,
             event_name: name.into(),
+            account: Some("111122223333".into()),
+            region: "us-east-1".into(),
             event_source: "kms.amazonaws.com".into(),
             read_only: name.starts_with("Describe"),
             username: Some("root".into()),
@@ -426,6 +439,8 @@ mod tests {
         assert_eq!(all.len(), 3);
         assert_eq!(all[1], r(1, "Encrypt", "k1"));
         let q = |attribute| LookupQuery {
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
             start_ms: None,
             end_ms: None,
             attribute,
@@ -458,6 +473,8 @@ mod tests {
             })
             .unwrap();
         assert_eq!(timed.len(), 1);
+        let other = s.lookup(&LookupQuery { region: "eu-west-1".into(), ..q(None) }).unwrap();
+        assert!(other.is_empty(), "events are per account and region");
         assert_eq!(s.prune_before(1).unwrap(), 1);
         assert_eq!(s.records(0, 10).unwrap().len(), 2);
     }

@@ -1,7 +1,10 @@
 //! Typed KMS operations, decoded from the JSON 1.1 wire with every field limit of
 //! botocore's model checked here (ValidationException), so handlers never see raw JSON.
 
+mod audit_params;
 pub mod wire;
+
+pub use audit_params::is_read_only;
 
 use std::collections::BTreeMap;
 

@@ -193,7 +193,10 @@ impl Kms {
         }
         let parsed = parse_blob(blob).map_err(|_| invalid())?;
         let key = match self.load_key(caller.region, parsed.key_id())? {
-            Some(k) if &k.record.account == caller.account() => k,
+            Some(k) if &k.record.account == caller.account() => {
+                caller.resources.record(k.arn());
+                k
+            }
             _ => return Err(Self::key_not_found(caller, parsed.key_id())),
         };
         if let Some(want) = &want {

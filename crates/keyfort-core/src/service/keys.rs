@@ -129,6 +129,7 @@ impl Kms {
             }
             self.cache_key(record.clone())?;
         }
+        caller.resources.record(record.arn());
         json(&MetadataReply {
             key_metadata: KeyMetadata::of(&record),
         })

@@ -37,6 +37,26 @@ pub struct Caller<'a> {
     pub principal: &'a Principal,
     /// The request's region.
     pub region: &'a str,
+    /// Where the keys the request touched are noted, for its audit record.
+    pub resources: &'a ResourceLog,
+}
+
+/// The ARNs of the keys a request touched (for the audit record's `resources`).
+#[derive(Debug, Default)]
+pub struct ResourceLog(Mutex<Vec<String>>);
+
+impl ResourceLog {
+    /// Notes a key ARN (once).
+    pub fn record(&self, arn: String) {
+        let mut v = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !v.contains(&arn) {
+            v.push(arn);
+        }
+    }
+    /// The ARNs noted so far.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
 }
 
 impl Caller<'_> {
@@ -311,7 +331,10 @@ impl Kms {
             }
         };
         match self.load_key(caller.region, &id)? {
-            Some(k) if &k.record.account == caller.account() => Ok(k),
+            Some(k) if &k.record.account == caller.account() => {
+                caller.resources.record(k.arn());
+                Ok(k)
+            }
             _ => Err(Self::key_not_found(caller, &id)),
         }
     }
