@@ -140,24 +140,23 @@ fn given_credentials() -> anyhow::Result<Option<GivenCredentials>> {
     }
 }
 
-async fn shutdown_signal() {
+/// Registers for SIGINT and SIGTERM at once (so a signal that arrives while starting is
+/// not lost to the default action) and returns a future that completes on either.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
-    tracing::info!("shutting down: no new connections, finishing requests in flight");
+        tracing::info!("shutting down: no new connections, finishing requests in flight");
+    })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal()?;
     let config = args.into_config()?;
     let given = given_credentials()?;
     let data_dir = config.data_dir.clone();
@@ -167,6 +166,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .context("bootstrap task")??;
+    let data_dir = config.data_dir.clone();
+    let kms = Arc::clone(&opened.kms);
+    let (audit_store, audit_key) =
+        tokio::task::spawn_blocking(move || bootstrap::open_audit(&data_dir, &kms))
+            .await
+            .context("audit task")??;
+    let audit = keyfort_server::audit::AuditLog::start(
+        audit_store,
+        audit_key,
+        config.audit_digest_interval,
+    )?;
     if let Some(c) = &opened.new_credentials {
         println!(
             "Created account {} with root credentials (shown once; also written to {} under profile [keyfort]):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
@@ -203,13 +213,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     let jobs = tokio::spawn(keyfort_server::jobs::deletion_loop(
         Arc::clone(&opened.kms),
+        Some(Arc::clone(&audit)),
         config.deletion_interval,
     ));
-    let state = Arc::new(keyfort_server::AppState::new(
-        Arc::clone(&opened.kms),
-        config,
-    ));
-    keyfort_server::serve(listener, state, tls, shutdown_signal()).await?;
+    let state =
+        Arc::new(keyfort_server::AppState::new(Arc::clone(&opened.kms), config).with_audit(audit));
+    keyfort_server::serve(listener, state, tls, shutdown).await?;
     jobs.abort();
     drop(opened);
     tracing::info!("stopped");

@@ -20,6 +20,7 @@ pub const ACCOUNT: &str = "111122223333";
 pub struct TestServer {
     pub addr: SocketAddr,
     pub kms: Arc<keyfort_core::Kms>,
+    pub audit: Arc<keyfort_server::audit::AuditLog>,
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -48,10 +49,18 @@ impl TestServer {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let kms = Arc::clone(&opened.kms);
-        let state = Arc::new(keyfort_server::AppState::new(
-            Arc::clone(&opened.kms),
-            config,
-        ));
+        let (audit_store, audit_key) =
+            bootstrap::open_audit(dir.path(), &opened.kms).expect("audit");
+        let audit = keyfort_server::audit::AuditLog::start(
+            audit_store,
+            audit_key,
+            std::time::Duration::from_secs(3600),
+        )
+        .expect("audit log");
+        let state = Arc::new(
+            keyfort_server::AppState::new(Arc::clone(&opened.kms), config)
+                .with_audit(Arc::clone(&audit)),
+        );
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             keyfort_server::serve(listener, state, None, async {
@@ -63,6 +72,7 @@ impl TestServer {
         TestServer {
             addr,
             kms,
+            audit,
             dir,
             stop: Some(tx),
             task: Some(task),

@@ -347,7 +347,10 @@ async fn scheduled_deletion_refuses_use_and_deletes_on_time() {
     assert!(s.kms.run_due_deletions().unwrap().is_empty());
     c.describe_key().key_id(&id).send().await.unwrap();
     clock.advance_ms(DAY_MS + 1000);
-    assert_eq!(s.kms.run_due_deletions().unwrap(), vec![id.clone()]);
+    assert_eq!(
+        s.kms.run_due_deletions().unwrap(),
+        vec![format!("arn:aws:kms:us-east-1:111122223333:key/{id}")]
+    );
     assert_code!(
         c.describe_key().key_id(&id).send().await,
         "NotFoundException"

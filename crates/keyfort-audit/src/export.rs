@@ -222,6 +222,20 @@ impl DigestLine {
     }
 }
 
+/// Parses one digest line (as [`write_digest_line`] writes it), for stores that keep
+/// digests in this form.
+///
+/// # Errors
+///
+/// [`Error::Export`] (line 1) if the text is not a digest line.
+pub fn read_digest_line(line: &[u8]) -> Result<Digest, Error> {
+    let at = |kind| Error::Export { line: 1, kind };
+    match serde_json::from_slice::<Line>(line).map_err(|e| at(ExportError::Json(e)))? {
+        Line::Digest(d) => d.parse().map_err(at),
+        _ => Err(at(ExportError::MissingHeader)),
+    }
+}
+
 /// Reads an export: the header, the records and the digests, each in file
 /// order (so that [`verify_chain`] sees any reordering). Blank lines are
 /// ignored. Nothing is verified here.

@@ -82,8 +82,8 @@ pub use event::{
     new_event_id,
 };
 pub use export::{
-    EXPORT_FORMAT, Header, read_export, verify_export, write_digest_line, write_export,
-    write_header_line, write_record_line,
+    EXPORT_FORMAT, Header, read_digest_line, read_export, verify_export, write_digest_line,
+    write_export, write_header_line, write_record_line,
 };
 pub use time::{format_iso8601, parse_iso8601};
 pub use verify::{DigestBreak, Problem, Verifier, VerifyReport, WINDOW, verify_chain};

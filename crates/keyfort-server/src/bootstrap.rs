@@ -33,6 +33,9 @@ pub enum BootstrapError {
     /// The service refused a bootstrap step.
     #[error("bootstrap: {0}")]
     Kms(#[source] KmsError),
+    /// The audit trail could not be opened.
+    #[error("audit trail: {0}")]
+    Audit(String),
     /// TLS configuration failed.
     #[error("TLS: {0}")]
     Tls(String),
@@ -166,6 +169,32 @@ pub fn open(
         kms,
         new_credentials,
     })
+}
+
+/// The audit database file in a data directory.
+pub fn audit_database_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("audit.db")
+}
+
+/// Opens the audit trail of a data directory and its signing key (made on first use,
+/// sealed under the root key).
+pub fn open_audit(
+    data_dir: &Path,
+    kms: &Kms,
+) -> Result<
+    (
+        Arc<dyn keyfort_core::audit::AuditStore>,
+        keyfort_audit::AuditSigningKey,
+    ),
+    BootstrapError,
+> {
+    let store: Arc<dyn keyfort_core::audit::AuditStore> = Arc::new(
+        keyfort_store::SqliteAuditStore::open(&audit_database_path(data_dir))
+            .map_err(BootstrapError::Store)?,
+    );
+    let key = crate::audit::signing_key(kms, store.as_ref())
+        .map_err(|e| BootstrapError::Audit(e.to_string()))?;
+    Ok((store, key))
 }
 
 /// The system clock as a shared trait object.

@@ -56,6 +56,8 @@ pub struct FileConfig {
     pub max_body_bytes: Option<usize>,
     /// How often the deletion job looks for keys at the end of their waiting period.
     pub deletion_check_seconds: Option<u64>,
+    /// How often a signed digest of the audit chain is made.
+    pub audit_digest_seconds: Option<u64>,
 }
 
 /// The validated configuration the server runs with.
@@ -77,6 +79,8 @@ pub struct Config {
     pub max_skew: Duration,
     /// Deletion job interval.
     pub deletion_interval: Duration,
+    /// Audit digest interval.
+    pub audit_digest_interval: Duration,
 }
 
 impl Config {
@@ -91,6 +95,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY,
             max_skew: Duration::from_secs(15 * 60),
             deletion_interval: Duration::from_secs(60),
+            audit_digest_interval: Duration::from_secs(60),
         }
     }
 

@@ -27,6 +27,14 @@ pub enum ApiError {
     /// The body could not be read.
     #[error("The request body could not be read.")]
     BodyRead,
+    /// A service-specific error (CloudTrail's, for instance) with its AWS code.
+    #[error("{message}")]
+    Service {
+        /// The AWS error code.
+        code: &'static str,
+        /// The message.
+        message: String,
+    },
     /// A path or method the API does not have.
     #[error("{0}")]
     NotFound(String),
@@ -43,6 +51,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "ValidationException",
             ApiError::BodyRead => "SerializationException",
             ApiError::NotFound(_) => "UnknownOperationException",
+            ApiError::Service { code, .. } => code,
         }
     }
 

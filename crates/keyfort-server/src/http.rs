@@ -7,8 +7,9 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use keyfort_core::{Caller, Kms};
+use keyfort_core::{Caller, Kms, ResourceLog};
 
+use crate::audit::{AuditEntry, AuditLog};
 use crate::auth::{self, SigningKeyCache};
 use crate::config::Config;
 use crate::error::{ApiError, json_response};
@@ -21,6 +22,8 @@ pub struct AppState {
     pub config: Config,
     /// Derived signing keys.
     pub signing_keys: SigningKeyCache,
+    /// The audit trail (None only in tests that measure without it).
+    pub audit: Option<Arc<AuditLog>>,
 }
 
 impl AppState {
@@ -30,7 +33,14 @@ impl AppState {
             kms,
             config,
             signing_keys: SigningKeyCache::default(),
+            audit: None,
         }
+    }
+
+    /// The same state, recording every request in `audit`.
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> AppState {
+        self.audit = Some(audit);
+        self
     }
 }
 
@@ -64,29 +74,29 @@ fn header<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Handles one request. Never fails: every error becomes an AWS error reply.
+/// Facts about the connection a request came on.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The peer's address.
+    pub peer: std::net::SocketAddr,
+    /// The TLS version and cipher suite, when TLS was used.
+    pub tls: Option<(String, String)>,
+}
+
+/// Handles one request. Never fails: every error becomes an AWS error reply. Every
+/// request to the API (not /health) is recorded in the audit trail before the reply
+/// is sent; if the record cannot be made durable the reply is a 500.
 pub async fn handle(
     state: Arc<AppState>,
+    conn: Arc<ConnInfo>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let id = request_id();
-    let resp = match route(&state, req, &id).await {
-        Ok(resp) => resp,
-        Err(e) => e.into_response(&id),
-    };
-    Ok(resp)
-}
-
-async fn route(
-    state: &Arc<AppState>,
-    req: Request<Incoming>,
-    id: &str,
-) -> Result<Response<Full<Bytes>>, ApiError> {
     if req.uri().path() == "/health" && req.method() == Method::GET {
         let mut resp = json_response(
             StatusCode::OK,
             Bytes::from_static(b"{\"status\":\"ok\"}"),
-            id,
+            &id,
         );
         resp.headers_mut().insert(
             http::header::CONTENT_TYPE,
@@ -94,6 +104,32 @@ async fn route(
         );
         return Ok(resp);
     }
+    let mut entry = AuditEntry::new(&id, &conn, &req);
+    let resp = match route(&state, req, &id, &mut entry).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            entry.error = Some((e.code().to_owned(), e.message()));
+            e.into_response(&id)
+        }
+    };
+    if let Some(audit) = &state.audit {
+        if let Err(e) = audit.record(entry).await {
+            tracing::error!(request_id = %id, error = %e, "audit record not durable; refusing the reply");
+            return Ok(
+                ApiError::Kms(keyfort_core::KmsError::Internal("audit trail unavailable"))
+                    .into_response(&id),
+            );
+        }
+    }
+    Ok(resp)
+}
+
+async fn route(
+    state: &Arc<AppState>,
+    req: Request<Incoming>,
+    id: &str,
+    entry: &mut AuditEntry,
+) -> Result<Response<Full<Bytes>>, ApiError> {
     if req.uri().path() != "/" || req.method() != Method::POST {
         return Err(ApiError::NotFound(format!(
             "No API at {} {}; keyfort answers POST / (and GET /health).",
@@ -101,13 +137,19 @@ async fn route(
             req.uri().path()
         )));
     }
-    let target = header(&req, "x-amz-target").unwrap_or_default();
-    let Some(op_name) = target.strip_prefix(KMS_TARGET_PREFIX) else {
+    let target = header(&req, "x-amz-target").unwrap_or_default().to_owned();
+    let (service, op_name) = if let Some(op) = target.strip_prefix(KMS_TARGET_PREFIX) {
+        ("kms", op.to_owned())
+    } else if let Some(op) = target.strip_prefix(crate::lookup::CLOUDTRAIL_TARGET_PREFIX) {
+        ("cloudtrail", op.to_owned())
+    } else {
         return Err(ApiError::Kms(keyfort_core::KmsError::UnknownOperation(
             format!("The target '{target}' is not an operation of this service."),
         )));
     };
-    let op_name = op_name.to_owned();
+    entry.event_name = op_name.clone();
+    entry.event_source = format!("{service}.amazonaws.com");
+    entry.read_only = keyfort_core::api::is_read_only(&op_name);
 
     // Cheap checks first: size, then the signature's shape, scope and clock skew.
     let max = state.config.max_body_bytes;
@@ -118,10 +160,16 @@ async fn route(
     let now = now_unix();
     let (parts, body) = req.into_parts();
     let get = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(auth) =
+        get("authorization").and_then(|h| keyfort_sigv4::parse_authorization(h).ok())
+    {
+        entry.access_key_id = Some(auth.credential.access_key_id.to_owned());
+        entry.region = auth.credential.region.to_owned();
+    }
     let head = auth::check_head(
         get("authorization"),
         get("x-amz-date"),
-        "kms",
+        service,
         &state.config,
         now,
     )?;
@@ -151,27 +199,40 @@ async fn route(
         body: &body,
     };
     let principal = auth::verify(&state.kms, &state.signing_keys, &head, &sreq)?;
+    entry.principal = Some(principal.clone());
     let region = head.auth.credential.region.to_owned();
 
+    if service == "cloudtrail" {
+        let reply = crate::lookup::handle(state, &principal, &region, &op_name, &body).await?;
+        return Ok(json_response(StatusCode::OK, Bytes::from(reply), id));
+    }
+
     let op = keyfort_core::api::parse(&op_name, &body)?;
-    let reply = if op.is_mutating() {
+    entry.request_parameters = Some(op.audit_parameters());
+    let resources = Arc::new(ResourceLog::default());
+    let result = if op.is_mutating() {
         let kms = Arc::clone(&state.kms);
+        let log = Arc::clone(&resources);
         tokio::task::spawn_blocking(move || {
             let caller = Caller {
                 principal: &principal,
                 region: &region,
+                resources: &log,
             };
             kms.execute(&caller, op)
         })
         .await
-        .map_err(|_| ApiError::Kms(keyfort_core::KmsError::Internal("operation task failed")))??
+        .map_err(|_| ApiError::Kms(keyfort_core::KmsError::Internal("operation task failed")))?
     } else {
         let caller = Caller {
             principal: &principal,
             region: &region,
+            resources: &resources,
         };
-        state.kms.execute(&caller, op)?
+        state.kms.execute(&caller, op)
     };
+    entry.resources = resources.take();
+    let reply = result?;
     tracing::debug!(request_id = id, operation = %op_name, "ok");
     Ok(json_response(StatusCode::OK, Bytes::from(reply), id))
 }

@@ -5,12 +5,14 @@
 //! directory, [`AppState::new`], and [`serve`] on a listener they bound themselves.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod lookup;
 pub mod tls;
 
 use std::future::Future;
@@ -57,9 +59,11 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
-        let svc = service_fn(move |req| http::handle(Arc::clone(&state), req));
         match &acceptor {
             None => {
+                let info = Arc::new(http::ConnInfo { peer, tls: None });
+                let svc =
+                    service_fn(move |req| http::handle(Arc::clone(&state), Arc::clone(&info), req));
                 let conn = builder.serve_connection(TokioIo::new(stream), svc);
                 let fut = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -86,6 +90,22 @@ pub async fn serve(
                         }
                         Err(_) => return,
                     };
+                    let (_, session) = tls.get_ref();
+                    let version = session.protocol_version().map(|v| match v {
+                        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
+                        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
+                        other => format!("{other:?}"),
+                    });
+                    let suite = session
+                        .negotiated_cipher_suite()
+                        .map(|c| format!("{:?}", c.suite()));
+                    let info = Arc::new(http::ConnInfo {
+                        peer,
+                        tls: version.zip(suite),
+                    });
+                    let svc = service_fn(move |req| {
+                        http::handle(Arc::clone(&state), Arc::clone(&info), req)
+                    });
                     let conn = builder.serve_connection(TokioIo::new(tls), svc);
                     if let Err(e) = watcher.watch(conn).await {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");

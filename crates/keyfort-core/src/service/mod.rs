@@ -216,6 +216,21 @@ impl Kms {
         format!("keyfort:backing-key:v1|{key_id}|{}", hex(backing_id)).into_bytes()
     }
 
+    /// Seals one of keyfort's own secrets (the audit signing key) under the root key,
+    /// bound to its name.
+    pub fn seal_internal(&self, name: &str, plaintext: &[u8]) -> Result<Vec<u8>> {
+        self.root
+            .seal(plaintext, format!("keyfort:internal:v1|{name}").as_bytes())
+            .map_err(KmsError::Crypto)
+    }
+
+    /// Opens a secret sealed by [`Kms::seal_internal`] under the same name.
+    pub fn open_internal(&self, name: &str, sealed: &[u8]) -> Result<keyfort_crypto::SecretBytes> {
+        self.root
+            .open(sealed, format!("keyfort:internal:v1|{name}").as_bytes())
+            .map_err(KmsError::Crypto)
+    }
+
     /// Unseals every backing key of a record.
     fn unseal(&self, record: KeyRecord) -> Result<LiveKey> {
         let mut material = Vec::with_capacity(record.backing_keys.len());
@@ -363,7 +378,7 @@ impl Kms {
         Ok((out, record))
     }
 
-    /// Deletes every key whose waiting period has ended. Returns the ids deleted.
+    /// Deletes every key whose waiting period has ended. Returns the ARNs deleted.
     pub fn run_due_deletions(&self) -> Result<Vec<String>> {
         let now = self.now_ms();
         let due = self.store.keys_due_for_deletion(now)?;
@@ -371,14 +386,16 @@ impl Kms {
         for (region, id) in due {
             let _w = self.lock_writer();
             // Re-check under the lock: a CancelKeyDeletion may have won the race.
-            let still_due = matches!(
-                self.store.get_key(&region, &id)?,
-                Some(r) if r.state == KeyState::PendingDeletion && r.deletion_ms.is_some_and(|d| d <= now)
-            );
-            if still_due && self.store.destroy_key(&region, &id)? {
-                self.forget_key(&region, &id);
-                tracing::info!(key_id = %id, %region, "key deleted at the end of its waiting period");
-                done.push(id);
+            let due = match self.store.get_key(&region, &id)? {
+                Some(r) if r.state == KeyState::PendingDeletion && r.deletion_ms.is_some_and(|d| d <= now) => Some(r.arn()),
+                _ => None,
+            };
+            if let Some(arn) = due {
+                if self.store.destroy_key(&region, &id)? {
+                    self.forget_key(&region, &id);
+                    tracing::info!(key_id = %id, %region, "key deleted at the end of its waiting period");
+                    done.push(arn);
+                }
             }
         }
         if !done.is_empty() {

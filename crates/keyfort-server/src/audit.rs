@@ -1,0 +1,459 @@
+//! The audit trail of the server: one CloudTrail record per API request, chained and
+//! made durable by a single writer with group commit before the request is answered,
+//! and signed digests of the chain at a fixed interval.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Request;
+use hyper::body::Incoming;
+use keyfort_audit::{
+    AuditSigningKey, ChainHead, Digest, Event, EventType, Resource, TlsDetails, UnsignedDigest,
+    UserIdentity,
+};
+use keyfort_core::audit::{AuditRow, AuditStore, DigestRow};
+use keyfort_core::{Kms, Principal};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::http::ConnInfo;
+
+/// The name under which the audit signing key is sealed in the audit store.
+const SIGNING_KEY_NAME: &str = "audit-signing-key";
+/// The most records one group commit writes.
+const MAX_BATCH: usize = 1024;
+/// Requests waiting for the writer before new ones wait for room.
+const QUEUE: usize = 8192;
+
+/// Why a record could not be made durable.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The writer is gone (shutdown).
+    #[error("the audit writer has stopped")]
+    Stopped,
+    /// The store refused the batch.
+    #[error("audit store: {0}")]
+    Store(String),
+    /// The record could not be built.
+    #[error("audit record: {0}")]
+    Build(#[from] keyfort_audit::Error),
+    /// The signing key could not be opened or made.
+    #[error("audit signing key: {0}")]
+    Key(String),
+}
+
+/// What the request path learns about a request, turned into a CloudTrail record.
+#[derive(Debug)]
+pub struct AuditEntry {
+    /// requestID.
+    pub request_id: String,
+    /// eventTime (ms).
+    pub time_ms: i64,
+    /// eventName.
+    pub event_name: String,
+    /// eventSource.
+    pub event_source: String,
+    /// awsRegion (from the credential scope, when it parsed).
+    pub region: String,
+    /// The authenticated caller, if authentication succeeded.
+    pub principal: Option<Principal>,
+    /// The access key the request claimed, even if it failed.
+    pub access_key_id: Option<String>,
+    /// sourceIPAddress.
+    pub source_ip: String,
+    /// userAgent.
+    pub user_agent: String,
+    /// Host header (for tlsDetails).
+    pub host: String,
+    /// TLS version and cipher suite.
+    pub tls: Option<(String, String)>,
+    /// readOnly.
+    pub read_only: bool,
+    /// requestParameters.
+    pub request_parameters: Option<serde_json::Value>,
+    /// Key ARNs touched.
+    pub resources: Vec<String>,
+    /// (errorCode, errorMessage) when the request failed.
+    pub error: Option<(String, String)>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl AuditEntry {
+    /// Starts an entry for a request as it arrives.
+    pub fn new(request_id: &str, conn: &ConnInfo, req: &Request<Incoming>) -> AuditEntry {
+        let h = |n: &str| {
+            req.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        AuditEntry {
+            request_id: request_id.to_owned(),
+            time_ms: now_ms(),
+            event_name: "Unknown".into(),
+            event_source: "kms.amazonaws.com".into(),
+            region: String::new(),
+            principal: None,
+            access_key_id: None,
+            source_ip: conn.peer.ip().to_string(),
+            user_agent: h("user-agent"),
+            host: h("host"),
+            tls: conn.tls.clone(),
+            read_only: false,
+            request_parameters: None,
+            resources: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn into_row(self) -> Result<(AuditRow, Vec<u8>), AuditError> {
+        let account = self.principal.as_ref().map(|p| p.account.to_string());
+        let identity = match &self.principal {
+            Some(p) => {
+                let root = p.arn.ends_with(":root");
+                UserIdentity {
+                    identity_type: Some(if root { "Root" } else { "IAMUser" }.into()),
+                    principal_id: Some(p.account.to_string()),
+                    arn: Some(p.arn.clone()),
+                    account_id: Some(p.account.to_string()),
+                    access_key_id: Some(p.access_key_id.clone()),
+                    user_name: Some(username(p)),
+                    invoked_by: None,
+                    session_context: None,
+                }
+            }
+            None => UserIdentity {
+                identity_type: Some("Unknown".into()),
+                principal_id: None,
+                arn: None,
+                account_id: None,
+                access_key_id: self.access_key_id.clone(),
+                user_name: None,
+                invoked_by: None,
+                session_context: None,
+            },
+        };
+        let event_id = keyfort_audit::new_event_id()?;
+        let mut ev = Event::kms_api_call(
+            identity,
+            self.time_ms,
+            self.event_name.clone(),
+            self.region.clone(),
+            account.clone().unwrap_or_default(),
+            self.request_id.clone(),
+            event_id.clone(),
+        );
+        ev.event_source = self.event_source.clone();
+        ev.source_ip_address = self.source_ip;
+        ev.user_agent = self.user_agent;
+        ev.read_only = self.read_only;
+        ev.request_parameters = self.request_parameters.unwrap_or(serde_json::Value::Null);
+        if let Some((code, message)) = self.error {
+            ev.error_code = Some(code);
+            ev.error_message = Some(message);
+        }
+        let key_account = account.clone().unwrap_or_default();
+        ev.resources = self
+            .resources
+            .iter()
+            .map(|arn| {
+                Resource::kms_key(
+                    arn.split(':').nth(4).unwrap_or(&key_account).to_owned(),
+                    arn.clone(),
+                )
+            })
+            .collect();
+        ev.tls_details = self.tls.map(|(v, c)| TlsDetails {
+            tls_version: v,
+            cipher_suite: c,
+            client_provided_host_header: self.host.clone(),
+        });
+        let json = ev.to_json()?;
+        let row = AuditRow {
+            seq: 0,
+            event_id,
+            event_time_ms: self.time_ms,
+            event_name: self.event_name,
+            account,
+            region: self.region,
+            event_source: self.event_source,
+            read_only: self.read_only,
+            username: self.principal.as_ref().map(username),
+            access_key_id: self
+                .principal
+                .as_ref()
+                .map(|p| p.access_key_id.clone())
+                .or(self.access_key_id),
+            request_id: self.request_id,
+            resources: self
+                .resources
+                .into_iter()
+                .map(|a| ("AWS::KMS::Key".to_owned(), a))
+                .collect(),
+            event_json: Vec::new(),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        };
+        Ok((row, json))
+    }
+}
+
+fn username(p: &Principal) -> String {
+    if p.arn.ends_with(":root") {
+        "root".into()
+    } else {
+        p.arn.rsplit('/').next().unwrap_or_default().to_owned()
+    }
+}
+
+type Pending = (AuditRow, Vec<u8>, oneshot::Sender<Result<(), String>>);
+
+/// The audit trail: records requests durably and signs digests.
+pub struct AuditLog {
+    store: Arc<dyn AuditStore>,
+    tx: mpsc::Sender<Pending>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog").finish_non_exhaustive()
+    }
+}
+
+/// Loads the audit signing key (sealed under the root key in the audit store), or
+/// makes and stores one on first start.
+pub fn signing_key(kms: &Kms, store: &dyn AuditStore) -> Result<AuditSigningKey, AuditError> {
+    let key_err = |e: &dyn std::fmt::Display| AuditError::Key(e.to_string());
+    if let Some(sealed) = store
+        .get_secret(SIGNING_KEY_NAME)
+        .map_err(|e| key_err(&e))?
+    {
+        let pkcs8 = kms
+            .open_internal(SIGNING_KEY_NAME, &sealed)
+            .map_err(|e| key_err(&e))?;
+        return AuditSigningKey::from_pkcs8(pkcs8.expose()).map_err(|e| key_err(&e));
+    }
+    let key = AuditSigningKey::generate().map_err(|e| key_err(&e))?;
+    let pkcs8 = key.to_pkcs8().map_err(|e| key_err(&e))?;
+    let sealed = kms
+        .seal_internal(SIGNING_KEY_NAME, pkcs8.expose())
+        .map_err(|e| key_err(&e))?;
+    match store.put_secret(SIGNING_KEY_NAME, &sealed) {
+        Ok(()) => Ok(key),
+        // Another process won the race: use its key.
+        Err(keyfort_core::store::StoreError::Conflict) => signing_key(kms, store),
+        Err(e) => Err(key_err(&e)),
+    }
+}
+
+/// The stored digest format: keyfort-audit's export line for a digest.
+pub fn digest_row(d: &Digest) -> DigestRow {
+    DigestRow {
+        digest_seq: d.digest_seq,
+        last_seq: d.last_seq,
+        created_ms: d.created_ms,
+        body: keyfort_audit::write_digest_line(d).into_bytes(),
+    }
+}
+
+impl AuditLog {
+    /// Starts the writer and the digest job on the current runtime.
+    pub fn start(
+        store: Arc<dyn AuditStore>,
+        key: AuditSigningKey,
+        digest_interval: Duration,
+    ) -> Result<Arc<AuditLog>, AuditError> {
+        let head = match store.head().map_err(|e| AuditError::Store(e.to_string()))? {
+            None => ChainHead::GENESIS,
+            Some((seq, hash)) => ChainHead { seq: seq + 1, hash },
+        };
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let key = Arc::new(key);
+        tokio::spawn(writer(Arc::clone(&store), head, rx));
+        tokio::spawn(digest_loop(Arc::clone(&store), key, digest_interval));
+        Ok(Arc::new(AuditLog { store, tx }))
+    }
+
+    /// The store behind the trail (for LookupEvents).
+    pub fn store(&self) -> &Arc<dyn AuditStore> {
+        &self.store
+    }
+
+    /// Records one request; returns once the record is durable.
+    pub async fn record(&self, entry: AuditEntry) -> Result<(), AuditError> {
+        let (row, json) = entry.into_row()?;
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send((row, json, ack))
+            .await
+            .map_err(|_| AuditError::Stopped)?;
+        done.await
+            .map_err(|_| AuditError::Stopped)?
+            .map_err(AuditError::Store)
+    }
+}
+
+async fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut acks = Vec::with_capacity(batch.len());
+        let mut next = head;
+        for (mut row, json, ack) in batch.drain(..) {
+            let (rec, after) = keyfort_audit::link(&next, &json);
+            row.seq = rec.seq;
+            row.prev_hash = rec.prev_hash;
+            row.hash = rec.hash;
+            row.event_json = rec.event;
+            next = after;
+            rows.push(row);
+            acks.push(ack);
+        }
+        let s = Arc::clone(&store);
+        let result = match tokio::task::spawn_blocking(move || s.append(&rows)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match &result {
+            Ok(()) => head = next,
+            Err(e) => {
+                tracing::error!(error = %e, "audit batch not written");
+                // Re-read the head: the store is the truth after a failure.
+                if let Ok(Some((seq, hash))) = store.head() {
+                    head = ChainHead { seq: seq + 1, hash };
+                }
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(result.clone());
+        }
+    }
+}
+
+/// Signs a digest of the chain if records were added since the last one. Returns
+/// whether a digest was written.
+pub fn sign_digest_now(
+    store: &dyn AuditStore,
+    key: &AuditSigningKey,
+    now_ms: i64,
+) -> Result<bool, AuditError> {
+    let se = |e: keyfort_core::store::StoreError| AuditError::Store(e.to_string());
+    let Some((seq, hash)) = store.head().map_err(se)? else {
+        return Ok(false);
+    };
+    let last = store.digests().map_err(se)?.pop();
+    let previous = match &last {
+        None => None,
+        Some(row) => Some(keyfort_audit::read_digest_line(&row.body)?),
+    };
+    if previous.as_ref().is_some_and(|p| p.last_seq >= seq) {
+        return Ok(false);
+    }
+    let unsigned =
+        UnsignedDigest::next(previous.as_ref(), &ChainHead { seq: seq + 1, hash }, now_ms);
+    let digest = key.sign_digest(unsigned)?;
+    store.append_digest(&digest_row(&digest)).map_err(se)?;
+    Ok(true)
+}
+
+async fn digest_loop(store: Arc<dyn AuditStore>, key: Arc<AuditSigningKey>, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let s = Arc::clone(&store);
+        let k = Arc::clone(&key);
+        match tokio::task::spawn_blocking(move || sign_digest_now(s.as_ref(), &k, now_ms())).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "audit digest failed"),
+            Err(e) => tracing::error!(error = %e, "audit digest task failed"),
+        }
+    }
+}
+
+/// The audit record of an event keyfort made on its own (deletion, rotation).
+pub fn service_event(
+    name: &str,
+    region: &str,
+    account: &str,
+    key_arn: &str,
+) -> Result<(AuditRow, Vec<u8>), AuditError> {
+    let event_id = keyfort_audit::new_event_id()?;
+    let request_id = keyfort_audit::new_event_id()?;
+    let time_ms = now_ms();
+    let identity = UserIdentity {
+        identity_type: Some("AWSService".into()),
+        principal_id: None,
+        arn: None,
+        account_id: None,
+        access_key_id: None,
+        user_name: None,
+        invoked_by: Some("kms.amazonaws.com".into()),
+        session_context: None,
+    };
+    let mut ev = Event::kms_api_call(
+        identity,
+        time_ms,
+        name,
+        region,
+        account,
+        request_id.clone(),
+        event_id.clone(),
+    );
+    ev.event_type = EventType::AwsServiceEvent;
+    ev.source_ip_address = "kms.amazonaws.com".into();
+    ev.user_agent = "kms.amazonaws.com".into();
+    ev.resources = vec![Resource::kms_key(account, key_arn)];
+    let json = ev.to_json()?;
+    let row = AuditRow {
+        seq: 0,
+        event_id,
+        event_time_ms: time_ms,
+        event_name: name.into(),
+        account: Some(account.into()),
+        region: region.into(),
+        event_source: "kms.amazonaws.com".into(),
+        read_only: false,
+        username: None,
+        access_key_id: None,
+        request_id,
+        resources: vec![("AWS::KMS::Key".into(), key_arn.into())],
+        event_json: Vec::new(),
+        prev_hash: [0; 32],
+        hash: [0; 32],
+    };
+    Ok((row, json))
+}
+
+impl AuditLog {
+    /// Records an event keyfort made on its own; returns once durable.
+    pub async fn record_service_event(
+        &self,
+        row: AuditRow,
+        json: Vec<u8>,
+    ) -> Result<(), AuditError> {
+        let (ack, done) = oneshot::channel();
+        self.tx
+            .send((row, json, ack))
+            .await
+            .map_err(|_| AuditError::Stopped)?;
+        done.await
+            .map_err(|_| AuditError::Stopped)?
+            .map_err(AuditError::Store)
+    }
+}
