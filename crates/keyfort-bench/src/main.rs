@@ -97,6 +97,10 @@ struct RunArgs {
     /// Region to sign for.
     #[arg(long, default_value = "us-east-1")]
     region: String,
+    /// Measure each operation this many times; the run of median throughput
+    /// is reported (errors of all runs are counted).
+    #[arg(long, default_value_t = 1)]
+    repeat: u32,
     /// Repeat a measurement during which other processes used the CPU up to
     /// this many times (the least disturbed one is kept).
     #[arg(long, default_value_t = 3)]
@@ -204,29 +208,28 @@ fn step(msg: &str) {
     eprintln!("keyfort-bench: {msg}");
 }
 
-/// How hard to try for an undisturbed measurement.
+/// How hard to try for an undisturbed, representative measurement.
 #[derive(Clone, Copy, Debug)]
 struct Patience {
+    repeat: u32,
     retries: u32,
     quiet_timeout: Duration,
 }
 
-async fn measure(
-    name: &str,
-    kind: Kind,
-    op: Op,
-    job: load::Job,
+/// Measures `job` once, repeating a disturbed measurement up to
+/// `patience.retries` times; returns the least disturbed one and the number
+/// of attempts.
+async fn measure_once(
+    label: &str,
+    job: &Arc<load::Job>,
     patience: Patience,
-    rows: &mut Vec<Row>,
-) -> anyhow::Result<()> {
-    let job = Arc::new(job);
+) -> anyhow::Result<(load::Measured, u32)> {
     let mut best: Option<load::Measured> = None;
     let mut attempts = 0;
     while attempts <= patience.retries {
         attempts += 1;
         step(&format!(
-            "{name} {}: {} connections, {:?} warm-up, {:?} measured{}",
-            op.name(),
+            "{label}: {} connections, {:?} warm-up, {:?} measured{}",
             job.connections,
             job.warmup,
             job.duration,
@@ -237,7 +240,7 @@ async fn measure(
             }
         ));
         load::wait_for_quiet(patience.quiet_timeout).await;
-        let m = load::run(Arc::clone(&job)).await?;
+        let m = load::run(Arc::clone(job)).await?;
         let other = m.other_cores.unwrap_or(0.0);
         step(&format!(
             "  {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {} errors{}",
@@ -254,19 +257,58 @@ async fn measure(
                 String::new()
             }
         ));
+        let done = other <= load::DISTURBED;
         let better = best
             .as_ref()
             .is_none_or(|b| other < b.other_cores.unwrap_or(0.0));
         if better {
             best = Some(m);
         }
-        if other <= load::DISTURBED {
+        if done {
             break;
         }
     }
-    let Some(m) = best else {
-        bail!("no measurement of {name} {}", op.name());
-    };
+    let m = best.ok_or_else(|| anyhow::anyhow!("no measurement of {label}"))?;
+    Ok((m, attempts))
+}
+
+/// Measures `job` `patience.repeat` times and adds a row with the run of
+/// median throughput; errors of every run are added up in it.
+async fn measure(
+    name: &str,
+    kind: Kind,
+    op: Op,
+    job: load::Job,
+    patience: Patience,
+    rows: &mut Vec<Row>,
+) -> anyhow::Result<()> {
+    let job = Arc::new(job);
+    let mut runs = Vec::new();
+    let mut attempts = 0;
+    for i in 0..patience.repeat.max(1) {
+        let label = if patience.repeat > 1 {
+            format!(
+                "{name} {} (run {} of {})",
+                op.name(),
+                i + 1,
+                patience.repeat
+            )
+        } else {
+            format!("{name} {}", op.name())
+        };
+        let (m, n) = measure_once(&label, &job, patience).await?;
+        attempts += n;
+        runs.push(m);
+    }
+    let errors: u64 = runs.iter().map(|m| m.errors).sum();
+    let first_error = runs.iter().find_map(|m| m.error_sample.clone());
+    let reconnects: u64 = runs.iter().map(|m| m.reconnects).sum();
+    runs.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
+    let rates: Vec<f64> = runs.iter().map(load::Measured::rate).collect();
+    let mut m = runs.swap_remove(runs.len() / 2);
+    m.errors = errors;
+    m.error_sample = first_error;
+    m.reconnects = reconnects;
     rows.push(Row {
         target: name.to_owned(),
         kind,
@@ -274,6 +316,7 @@ async fn measure(
         connections: job.connections,
         m,
         attempts,
+        rates,
     });
     Ok(())
 }
@@ -288,6 +331,7 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     let patience = Patience {
+        repeat: args.repeat,
         retries: args.retries,
         quiet_timeout: args.quiet_timeout,
     };
@@ -363,15 +407,27 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
         // `target` (and its process) is dropped here: the next server gets the cores.
     }
     for r in &rows {
-        if r.attempts > 1 {
+        if r.rates.len() > 1 {
+            let list: Vec<String> = r.rates.iter().map(|x| format!("{x:.0}")).collect();
             notes.push(format!(
-                "{} {}: measured {} times because other processes competed for the CPU; the least disturbed measurement is shown.",
-                r.target, r.op, r.attempts
+                "{} {}: {} runs, req/s {}; the median run is shown.",
+                r.target,
+                r.op,
+                r.rates.len(),
+                list.join(", ")
+            ));
+        }
+        if r.attempts as usize > r.rates.len() {
+            notes.push(format!(
+                "{} {}: {} measurement(s) repeated because other processes competed for the CPU; the least disturbed one was kept.",
+                r.target,
+                r.op,
+                r.attempts as usize - r.rates.len()
             ));
         }
         if r.m.reconnects > 0 {
             notes.push(format!(
-                "{} {}: the server closed {} connections during the run (reopened).",
+                "{} {}: the server closed the connection {} times (`Connection: close`); the client reopened it each time. Connecting is outside the latency figures but inside req/s.",
                 r.target, r.op, r.m.reconnects
             ));
         }
@@ -401,7 +457,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         .collect::<Vec<_>>()
         .join(" ");
     let markdown = args.markdown.clone();
-    let (warmup, duration) = (args.warmup, args.duration);
+    let (warmup, duration, repeat) = (args.warmup, args.duration, args.repeat.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -425,6 +481,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
             command,
             warmup,
             duration,
+            repeat,
             notes,
         };
         report::write_markdown(&path, &report::markdown(&rows, &meta))?;

@@ -36,8 +36,10 @@ pub struct Row {
     pub connections: usize,
     /// What was measured.
     pub m: Measured,
-    /// How many times it was measured (a disturbed measurement is repeated).
+    /// How many times it was measured, disturbed measurements included.
     pub attempts: u32,
+    /// The throughput of each run (with `--repeat`), ascending.
+    pub rates: Vec<f64>,
 }
 
 /// A performance goal and whether the run met it.
@@ -217,6 +219,8 @@ pub struct Meta {
     pub warmup: Duration,
     /// Measured window per measurement.
     pub duration: Duration,
+    /// Runs per row (the median is shown).
+    pub repeat: u32,
     /// Free-form lines added under the table.
     pub notes: Vec<String>,
 }
@@ -230,9 +234,14 @@ pub fn markdown(rows: &[Row], meta: &Meta) -> String {
     let _ = writeln!(s, "- Commit: {}", commit());
     let _ = writeln!(
         s,
-        "- Each row: {} s warm-up, then {} s measured; keep-alive HTTP/1.1, requests back to back on each connection.\n",
+        "- Each row: {} s warm-up, then {} s measured{}; keep-alive HTTP/1.1, requests back to back on each connection.\n",
         meta.warmup.as_secs_f64(),
-        meta.duration.as_secs_f64()
+        meta.duration.as_secs_f64(),
+        if meta.repeat > 1 {
+            format!(", {} runs, the run of median req/s shown", meta.repeat)
+        } else {
+            String::new()
+        }
     );
     s.push_str("| target | op | connections | req/s | p50 ms | p99 ms | max ms | errors | server CPU | bench CPU | other CPU |\n");
     s.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -433,6 +442,7 @@ mod tests {
                 ..Measured::default()
             },
             attempts: 1,
+            rates: vec![ok as f64],
         }
     }
 
