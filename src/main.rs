@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod audit_cmd;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use keyfort_core::model::AccountId;
@@ -25,6 +27,9 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Read and check the audit trail.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -243,13 +248,14 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => serve(args).await,
+    let result = match cli.command {
+        Command::Serve(args) => runtime.block_on(serve(args)).map(|()| 0),
+        Command::Audit(cmd) => {
+            runtime.block_on(async { tokio::task::block_in_place(|| audit_cmd::run(cmd)) })
         }
-    });
+    };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("keyfort: {e}");
             for cause in e.chain().skip(1) {
