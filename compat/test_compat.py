@@ -140,6 +140,33 @@ class AwsCli(unittest.TestCase):
         self.assertEqual(len(base64.b64decode(random.strip())), 64)
 
 
+class CloudTrail(unittest.TestCase):
+    def test_lookup_events_with_the_stock_cli(self):
+        import json
+        arn = aws("kms", "create-key", "--description", "audited", "--query", "KeyMetadata.Arn", "--output", "text").strip()
+        aws_fails("kms", "describe-key", "--key-id", "alias/not-there")
+        out = json.loads(aws("cloudtrail", "lookup-events", "--lookup-attributes",
+                             f"AttributeKey=ResourceName,AttributeValue={arn}", "--output", "json"))
+        names = [e["EventName"] for e in out["Events"]]
+        self.assertEqual(names, ["CreateKey"])
+        record = json.loads(out["Events"][0]["CloudTrailEvent"])
+        self.assertEqual(record["eventSource"], "kms.amazonaws.com")
+        self.assertEqual(record["resources"][0]["ARN"], arn)
+        self.assertEqual(out["Events"][0]["ReadOnly"], "false")
+        failed = json.loads(aws("cloudtrail", "lookup-events", "--lookup-attributes",
+                                "AttributeKey=EventName,AttributeValue=DescribeKey", "--output", "json"))
+        errors = [json.loads(e["CloudTrailEvent"]).get("errorCode") for e in failed["Events"]]
+        self.assertIn("NotFoundException", errors)
+        # Pagination through the CLI's paginator (MaxResults 1 per page).
+        paged = json.loads(aws("cloudtrail", "lookup-events", "--page-size", "1", "--max-items", "3", "--output", "json"))
+        self.assertEqual(len(paged["Events"]), 3)
+        # Another region sees none of these events.
+        cmd = ["aws", "--endpoint-url", SERVER.endpoint, "--region", "eu-west-1", "cloudtrail", "lookup-events", "--output", "json"]
+        r = subprocess.run(cmd, capture_output=True, env=SERVER.env(), timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(json.loads(r.stdout)["Events"], [])
+
+
 class Tls(unittest.TestCase):
     def test_aws_cli_over_self_signed_tls(self):
         tls = Server("--tls-self-signed")
