@@ -10,4 +10,5 @@ mod asym;
 mod auth;
 mod crypto;
 mod keys;
+mod last_usage;
 mod tags_policy;

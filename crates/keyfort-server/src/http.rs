@@ -207,6 +207,18 @@ async fn route(
         return Ok(json_response(StatusCode::OK, Bytes::from(reply), id));
     }
 
+    if op_name == "GetKeyLastUsage" {
+        entry.read_only = true;
+        let resources = ResourceLog::default();
+        let caller = Caller {
+            principal: &principal,
+            region: &region,
+            resources: &resources,
+        };
+        let result = crate::last_usage::handle(state, &caller, &body).await;
+        entry.resources = resources.take();
+        return Ok(json_response(StatusCode::OK, Bytes::from(result?), id));
+    }
     let op = keyfort_core::api::parse(&op_name, &body)?;
     entry.request_parameters = Some(op.audit_parameters());
     let resources = Arc::new(ResourceLog::default());

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod last_usage;
 pub mod lookup;
 pub mod tls;
 

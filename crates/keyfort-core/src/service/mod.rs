@@ -378,6 +378,12 @@ impl Kms {
         Ok((out, record))
     }
 
+    /// The ARN and creation time of a key the caller may see (GetKeyLastUsage).
+    pub fn key_arn_and_creation(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<(String, i64)> {
+        let live = self.resolve(caller, key)?;
+        Ok((live.arn(), live.record.created_ms))
+    }
+
     /// Deletes every key whose waiting period has ended. Returns the ARNs deleted.
     pub fn run_due_deletions(&self) -> Result<Vec<String>> {
         let now = self.now_ms();
@@ -387,7 +393,12 @@ impl Kms {
             let _w = self.lock_writer();
             // Re-check under the lock: a CancelKeyDeletion may have won the race.
             let due = match self.store.get_key(&region, &id)? {
-                Some(r) if r.state == KeyState::PendingDeletion && r.deletion_ms.is_some_and(|d| d <= now) => Some(r.arn()),
+                Some(r)
+                    if r.state == KeyState::PendingDeletion
+                        && r.deletion_ms.is_some_and(|d| d <= now) =>
+                {
+                    Some(r.arn())
+                }
                 _ => None,
             };
             if let Some(arn) = due {
