@@ -58,6 +58,10 @@ struct ServeArgs {
     /// A region to serve (repeatable); by default any well-formed region.
     #[arg(long = "region")]
     regions: Vec<String>,
+    /// Run without the audit trail. Only for measuring what the trail costs: requests
+    /// are then not recorded anywhere.
+    #[arg(long)]
+    no_audit: bool,
 }
 
 impl ServeArgs {
@@ -162,6 +166,7 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal()?;
+    let no_audit = args.no_audit;
     let config = args.into_config()?;
     let given = given_credentials()?;
     let data_dir = config.data_dir.clone();
@@ -171,17 +176,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })
     .await
     .context("bootstrap task")??;
-    let data_dir = config.data_dir.clone();
-    let kms = Arc::clone(&opened.kms);
-    let (audit_store, audit_key) =
-        tokio::task::spawn_blocking(move || bootstrap::open_audit(&data_dir, &kms))
-            .await
-            .context("audit task")??;
-    let audit = keyfort_server::audit::AuditLog::start(
-        audit_store,
-        audit_key,
-        config.audit_digest_interval,
-    )?;
+    let audit = if no_audit {
+        tracing::warn!("running WITHOUT the audit trail (--no-audit): requests are not recorded");
+        None
+    } else {
+        let data_dir = config.data_dir.clone();
+        let kms = Arc::clone(&opened.kms);
+        let (audit_store, audit_key) =
+            tokio::task::spawn_blocking(move || bootstrap::open_audit(&data_dir, &kms))
+                .await
+                .context("audit task")??;
+        Some(keyfort_server::audit::AuditLog::start(
+            audit_store,
+            audit_key,
+            config.audit_digest_interval,
+        )?)
+    };
     if let Some(c) = &opened.new_credentials {
         println!(
             "Created account {} with root credentials (shown once; also written to {} under profile [keyfort]):\n  aws_access_key_id = {}\n  aws_secret_access_key = {}",
@@ -218,11 +228,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     let jobs = tokio::spawn(keyfort_server::jobs::deletion_loop(
         Arc::clone(&opened.kms),
-        Some(Arc::clone(&audit)),
+        audit.clone(),
         config.deletion_interval,
     ));
-    let state =
-        Arc::new(keyfort_server::AppState::new(Arc::clone(&opened.kms), config).with_audit(audit));
+    let state = Arc::new(keyfort_server::AppState {
+        audit,
+        ..keyfort_server::AppState::new(Arc::clone(&opened.kms), config)
+    });
     keyfort_server::serve(listener, state, tls, shutdown).await?;
     jobs.abort();
     drop(opened);
