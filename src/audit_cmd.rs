@@ -55,6 +55,21 @@ pub enum AuditCommand {
         #[arg(long)]
         seconds: Option<u64>,
     },
+    /// Retention: export, then delete, the records older than N days, up to the last
+    /// signed digest before that age (digests are kept, so what remains still
+    /// verifies from its first record).
+    Prune {
+        /// Data directory [default: ./keyfort-data].
+        #[arg(long, env = "KEYFORT_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Keep records newer than this many days.
+        #[arg(long)]
+        keep_days: u32,
+        /// Where the pruned records are exported first (required: nothing is deleted
+        /// that was not exported).
+        #[arg(long)]
+        export: PathBuf,
+    },
     /// Print the audit signing key's public key (PEM) to pin it.
     PublicKey {
         /// Data directory [default: ./keyfort-data].
@@ -149,12 +164,19 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<u8> {
                 None => key.public_key_der()?,
             };
             let digests = digests(store.as_ref())?;
-            let first = store.records(0, 1)?;
-            // After pruning, the chain continues from the first kept record.
-            let start = first.first().map(|r| ChainHead {
-                seq: r.seq,
-                hash: r.prev_hash,
-            });
+            let first = store.records(0, 1)?.first().map_or(1, |r| r.seq);
+            // After pruning, the kept chain must continue exactly where the newest
+            // digest before it ended: a record removed at the start of what remains
+            // shows as missing. With no such digest, the chain starts at genesis.
+            let start = digests
+                .iter()
+                .filter(|d| d.last_seq < first)
+                .max_by_key(|d| d.last_seq)
+                .map_or(ChainHead::GENESIS, |d| ChainHead {
+                    seq: d.last_seq + 1,
+                    hash: d.last_hash,
+                });
+            let start = Some(start);
             let mut v = Verifier::new(&digests, Some(&pinned), start);
             let mut from = 0;
             loop {
@@ -251,6 +273,68 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<u8> {
                     std::thread::sleep(Duration::from_millis(500));
                 }
             }
+        }
+        AuditCommand::Prune {
+            data_dir,
+            keep_days,
+            export,
+        } => {
+            let data_dir = dir(data_dir);
+            let (store, key) = open(&data_dir)?;
+            let now = i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_millis(),
+            )?;
+            let cutoff = now - i64::from(keep_days) * 86_400_000;
+            let digests = digests(store.as_ref())?;
+            // Prune only up to a digest: its last_hash keeps the rest verifiable.
+            let Some(upto) = digests
+                .iter()
+                .filter(|d| d.created_ms <= cutoff)
+                .map(|d| d.last_seq)
+                .max()
+            else {
+                println!("nothing to prune: no signed digest is older than {keep_days} days");
+                return Ok(0);
+            };
+            let records: Vec<ChainedRecord> = store
+                .records(0, usize::MAX)?
+                .into_iter()
+                .take_while(|r| r.seq <= upto)
+                .map(chained)
+                .collect();
+            if records.is_empty() {
+                println!("nothing to prune");
+                return Ok(0);
+            }
+            let start_head = ChainHead {
+                seq: records[0].seq,
+                hash: records[0].prev_hash,
+            };
+            let header = Header {
+                public_key: key.public_key_der()?,
+                start_head,
+            };
+            let covering: Vec<Digest> = digests
+                .iter()
+                .filter(|d| d.last_seq >= records[0].seq && d.last_seq <= upto)
+                .cloned()
+                .collect();
+            let file = std::fs::File::create(&export)
+                .with_context(|| format!("creating {}", export.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            keyfort_audit::write_export(&mut w, &header, &records, &covering)?;
+            w.flush()?;
+            w.get_ref().sync_all()?;
+            let store =
+                keyfort_store::SqliteAuditStore::open(&bootstrap::audit_database_path(&data_dir))?;
+            let n = store.prune_before(upto + 1)?;
+            println!(
+                "exported and pruned {n} records (through seq {upto}) to {}",
+                export.display()
+            );
+            Ok(0)
         }
         AuditCommand::PublicKey { data_dir } => {
             let (_, key) = open(&dir(data_dir))?;

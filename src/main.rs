@@ -127,6 +127,9 @@ impl ServeArgs {
         if let Some(n) = file.max_body_bytes {
             config.max_body_bytes = n;
         }
+        if let Some(s) = file.audit_digest_seconds {
+            config.audit_digest_interval = std::time::Duration::from_secs(s.max(1));
+        }
         if let Some(s) = file.deletion_check_seconds {
             config.deletion_interval = std::time::Duration::from_secs(s.max(1));
         }
