@@ -111,6 +111,55 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_leaks_to_disk() {
         .await
         .unwrap();
     let data_key = dk.plaintext().unwrap().as_ref().to_vec();
+    let ciphertext = blob.as_ref().to_vec();
+    // MACs, signatures and data key pairs must not land anywhere either.
+    use aws_sdk_kms::types::{
+        DataKeyPairSpec, KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec,
+    };
+    let hmac = c
+        .create_key()
+        .key_spec(KeySpec::Hmac256)
+        .key_usage(KeyUsageType::GenerateVerifyMac)
+        .send()
+        .await
+        .unwrap();
+    let mac = c
+        .generate_mac()
+        .key_id(hmac.key_metadata().unwrap().key_id())
+        .message(Blob::new(secret_text.clone()))
+        .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+        .send()
+        .await
+        .unwrap()
+        .mac
+        .unwrap()
+        .into_inner();
+    let signer = c
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap();
+    let signature = c
+        .sign()
+        .key_id(signer.key_metadata().unwrap().key_id())
+        .message(Blob::new(secret_text.clone()))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
+        .unwrap()
+        .signature
+        .unwrap()
+        .into_inner();
+    let pair = c
+        .generate_data_key_pair()
+        .key_id(&id)
+        .key_pair_spec(DataKeyPairSpec::EccNistP256)
+        .send()
+        .await
+        .unwrap();
+    let pair_private = pair.private_key_plaintext().unwrap().as_ref().to_vec();
     kill9(p);
 
     let (p, endpoint) = start(dir.path(), &log);
