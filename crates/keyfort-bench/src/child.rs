@@ -257,6 +257,41 @@ pub fn cpu_time(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 10))
 }
 
+/// `PF_KTHREAD` in `/proc/PID/stat`'s flags.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// CPU time used so far by all kernel threads together (journalling,
+/// writeback, softirq threads...). Kernel threads live as long as the
+/// machine, so the difference of two readings is exact. The fsyncs of a
+/// server under test make some of this work, which is not another process
+/// competing with the run.
+pub fn kernel_threads_cpu() -> Option<Duration> {
+    let mut ticks = 0;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some((_, after)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split_whitespace().take(13).collect();
+        let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        if let (Some(flags), Some(utime), Some(stime)) = (num(6), num(11), num(12))
+            && flags & PF_KTHREAD != 0
+        {
+            ticks += utime + stime;
+        }
+    }
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// CPU time the whole machine spent busy in processes (user, nice, system,
 /// steal: everything but idle, I/O wait and interrupt handling, summed over
 /// all CPUs), from `/proc/stat`. Loopback networking is largely done in
@@ -284,6 +319,7 @@ mod tests {
         if Path::new("/proc/self/stat").exists() {
             assert!(cpu_time(std::process::id()).is_some());
             assert!(machine_busy().is_some());
+            assert!(kernel_threads_cpu().is_some());
         }
     }
 

@@ -64,8 +64,8 @@ pub struct Measured {
     /// The server's CPU use during the window, in cores.
     pub server_cores: Option<f64>,
     /// CPU use during the window, in cores, of every process on the machine
-    /// other than the server and this client (softirq excluded): a sign that
-    /// something else competed for the cores.
+    /// other than the server and this client (kernel threads and softirq
+    /// excluded): a sign that something else competed for the cores.
     pub other_cores: Option<f64>,
 }
 
@@ -182,6 +182,7 @@ pub async fn run(job: Arc<Job>) -> anyhow::Result<Measured> {
         child::cpu_time(me),
         job.server_pid.and_then(child::cpu_time),
         child::machine_busy(),
+        child::kernel_threads_cpu(),
     );
     let t0 = Instant::now();
     tokio::time::sleep_until(window.end.into()).await;
@@ -189,6 +190,7 @@ pub async fn run(job: Arc<Job>) -> anyhow::Result<Measured> {
         child::cpu_time(me),
         job.server_pid.and_then(child::cpu_time),
         child::machine_busy(),
+        child::kernel_threads_cpu(),
     );
     let elapsed = t0.elapsed();
 
@@ -201,8 +203,10 @@ pub async fn run(job: Arc<Job>) -> anyhow::Result<Measured> {
     };
     m.client_cores = cores(cpu0.0, cpu1.0);
     m.server_cores = cores(cpu0.1, cpu1.1);
-    m.other_cores = cores(cpu0.2, cpu1.2)
-        .map(|all| (all - m.client_cores.unwrap_or(0.0) - m.server_cores.unwrap_or(0.0)).max(0.0));
+    let kernel = cores(cpu0.3, cpu1.3).unwrap_or(0.0);
+    m.other_cores = cores(cpu0.2, cpu1.2).map(|all| {
+        (all - kernel - m.client_cores.unwrap_or(0.0) - m.server_cores.unwrap_or(0.0)).max(0.0)
+    });
     let mut all = Vec::new();
     for task in tasks {
         let s = task.await?;

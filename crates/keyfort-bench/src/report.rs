@@ -267,7 +267,8 @@ pub fn markdown(rows: &[Row], meta: &Meta) -> String {
         "\nCPU columns: CPU time used during the measured window ÷ its length (100 % = one core \
          fully busy; the machine has {} cores). Other CPU: all other processes on the machine \
          together (should be near 0; a large figure means something competed with the run). \
-         None of them include the kernel's loopback network work (softirq).\n\n",
+         None of them include the kernel's loopback network work (softirq) or kernel threads \
+         (such as the journalling behind a server's fsyncs).\n\n",
         nproc()
     );
     s.push_str("| goal | figure | target | status |\n|---|---:|---:|---|\n");
