@@ -89,7 +89,7 @@ fn open(data_dir: &Path) -> anyhow::Result<(Arc<dyn AuditStore>, keyfort_audit::
     }
     let account = keyfort_server::config::default_account();
     let opened = bootstrap::open(data_dir, &account, None, bootstrap::system_clock())?;
-    Ok(bootstrap::open_audit(data_dir, &opened.kms)?)
+    Ok(bootstrap::open_audit_reader(data_dir, &opened.kms)?)
 }
 
 fn chained(r: AuditRow) -> ChainedRecord {
@@ -327,8 +327,9 @@ pub fn run(cmd: AuditCommand) -> anyhow::Result<u8> {
             keyfort_audit::write_export(&mut w, &header, &records, &covering)?;
             w.flush()?;
             w.get_ref().sync_all()?;
-            let store =
-                keyfort_store::SqliteAuditStore::open(&bootstrap::audit_database_path(&data_dir))?;
+            let store = keyfort_store::SqliteAuditStore::open_beside_server(
+                &bootstrap::audit_database_path(&data_dir),
+            )?;
             let n = store.prune_before(upto + 1)?;
             println!(
                 "exported and pruned {n} records (through seq {upto}) to {}",

@@ -229,6 +229,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         config.data_dir.display()
     );
     tracing::info!(%addr, "listening");
+    let audit_for_shutdown = audit.clone();
     let jobs = tokio::spawn(keyfort_server::jobs::deletion_loop(
         Arc::clone(&opened.kms),
         audit.clone(),
@@ -240,6 +241,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     });
     keyfort_server::serve(listener, state, tls, shutdown).await?;
     jobs.abort();
+    if let Some(audit) = &audit_for_shutdown {
+        // Move the journal's records into the database before exiting.
+        if let Err(e) = audit.store().maintain() {
+            tracing::warn!(error = %e, "audit trail not flushed at shutdown (the journal keeps it)");
+        }
+    }
     drop(opened);
     tracing::info!("stopped");
     Ok(())

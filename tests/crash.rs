@@ -190,21 +190,22 @@ async fn acknowledged_writes_survive_sigkill_and_nothing_leaks_to_disk() {
     // Nothing secret in any file of the data directory, in any common encoding.
     let b64 = base64::engine::general_purpose::STANDARD;
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-    let needles: Vec<(String, Vec<u8>)> = vec![
-        ("plaintext".into(), secret_text.clone()),
-        (
-            "plaintext b64".into(),
-            b64.encode(&secret_text).into_bytes(),
-        ),
-        ("plaintext hex".into(), hex(&secret_text).into_bytes()),
-        ("data key".into(), data_key.clone()),
-        ("data key b64".into(), b64.encode(&data_key).into_bytes()),
-        ("data key hex".into(), hex(&data_key).into_bytes()),
-        (
-            "secret access key".into(),
-            common::SECRET.as_bytes().to_vec(),
-        ),
-    ];
+    let mut needles: Vec<(String, Vec<u8>)> = vec![(
+        "secret access key".into(),
+        common::SECRET.as_bytes().to_vec(),
+    )];
+    for (what, raw) in [
+        ("plaintext", &secret_text),
+        ("data key", &data_key),
+        ("ciphertext", &ciphertext),
+        ("MAC", &mac),
+        ("signature", &signature),
+        ("data key pair private key", &pair_private),
+    ] {
+        needles.push((what.to_owned(), raw.clone()));
+        needles.push((format!("{what} b64"), b64.encode(raw).into_bytes()));
+        needles.push((format!("{what} hex"), hex(raw).into_bytes()));
+    }
     let mut files = vec![log.clone()];
     files_under(dir.path(), &mut files);
     assert!(

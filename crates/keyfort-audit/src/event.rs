@@ -263,15 +263,23 @@ impl Event {
     }
 }
 
-/// A fresh random (version 4) UUID for `eventID`, lower-case hyphenated.
+/// A fresh time-ordered (version 7) UUID for `eventID`, lower-case hyphenated.
 ///
 /// # Errors
 ///
 /// [`Error::Random`] if the system RNG fails.
 pub fn new_event_id() -> Result<String, Error> {
+    // UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Still a
+    // UUID as CloudTrail's eventIDs are, but time-ordered, so the store's index on it
+    // grows at its end instead of touching a random page per record.
     let mut b = [0u8; 16];
     aws_lc_rs::rand::fill(&mut b).map_err(Error::Random)?;
-    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    b[6] = (b[6] & 0x0f) | 0x70; // version 7
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
     let h = crate::hex::encode(&b);
     Ok(format!(
@@ -393,12 +401,14 @@ mod tests {
     }
 
     #[test]
-    fn event_ids_are_v4_uuids() {
+    fn event_ids_are_time_ordered_v7_uuids() {
         let a = new_event_id().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(2));
         let b = new_event_id().unwrap();
         assert_ne!(a, b);
+        assert!(a < b, "later ids sort after earlier ones: {a} {b}");
         assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "4");
+        assert_eq!(&a[14..15], "7");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
         assert_eq!(a.matches('-').count(), 4);
     }

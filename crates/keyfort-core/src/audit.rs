@@ -96,7 +96,16 @@ pub struct LookupQuery {
 pub trait AuditStore: Send + Sync + 'static {
     /// Appends rows in one transaction; durable when it returns. The rows' seqs must
     /// continue the stored chain without gaps.
-    fn append(&self, rows: &[AuditRow]) -> Result<(), StoreError>;
+    fn append(&self, rows: &[AuditRow]) -> Result<(), StoreError> {
+        self.append_unsynced(rows)?;
+        self.sync()
+    }
+    /// Appends rows in order without waiting for durability; [`AuditStore::sync`]
+    /// makes everything appended before it durable. Lets a writer overlap the next
+    /// batch with the previous batch's fsync.
+    fn append_unsynced(&self, rows: &[AuditRow]) -> Result<(), StoreError>;
+    /// Makes every row appended so far durable.
+    fn sync(&self) -> Result<(), StoreError>;
     /// The last stored record's (seq, hash), if any.
     fn head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;
     /// Records with seq >= `from_seq`, ascending, at most `limit`.
@@ -111,4 +120,7 @@ pub trait AuditStore: Send + Sync + 'static {
     fn get_secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// Stores a sealed internal secret; `Conflict` if the name exists.
     fn put_secret(&self, name: &str, sealed: &[u8]) -> Result<(), StoreError>;
+    /// Background maintenance off the append path (for SQLite: a passive WAL
+    /// checkpoint on a second connection). Called about once a second.
+    fn maintain(&self) -> Result<(), StoreError>;
 }

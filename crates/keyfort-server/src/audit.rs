@@ -275,8 +275,13 @@ impl AuditLog {
         };
         let (tx, rx) = mpsc::channel(QUEUE);
         let key = Arc::new(key);
-        tokio::spawn(writer(Arc::clone(&store), head, rx));
+        let writer_store = Arc::clone(&store);
+        std::thread::Builder::new()
+            .name("keyfort-audit-writer".into())
+            .spawn(move || writer(writer_store, head, rx))
+            .map_err(|e| AuditError::Store(format!("cannot start the audit writer: {e}")))?;
         tokio::spawn(digest_loop(Arc::clone(&store), key, digest_interval));
+        tokio::spawn(maintenance_loop(Arc::clone(&store)));
         Ok(Arc::new(AuditLog { store, tx }))
     }
 
@@ -299,9 +304,12 @@ impl AuditLog {
     }
 }
 
-async fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, mut rx: mpsc::Receiver<Pending>) {
+/// The writer: a dedicated thread (no async hand-offs per batch) that takes every
+/// queued record, links them, appends them with one write and one fsync, and then
+/// acknowledges them all.
+fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, mut rx: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
+    while let Some(first) = rx.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -322,12 +330,7 @@ async fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, mut rx: mpsc::R
             rows.push(row);
             acks.push(ack);
         }
-        let s = Arc::clone(&store);
-        let result = match tokio::task::spawn_blocking(move || s.append(&rows)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(e) => Err(e.to_string()),
-        };
+        let result = store.append(&rows).map_err(|e| e.to_string());
         match &result {
             Ok(()) => head = next,
             Err(e) => {
@@ -368,6 +371,20 @@ pub fn sign_digest_now(
     let digest = key.sign_digest(unsigned)?;
     store.append_digest(&digest_row(&digest)).map_err(se)?;
     Ok(true)
+}
+
+async fn maintenance_loop(store: Arc<dyn AuditStore>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let s = Arc::clone(&store);
+        match tokio::task::spawn_blocking(move || s.maintain()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "audit store maintenance failed"),
+            Err(e) => tracing::warn!(error = %e, "audit store maintenance task failed"),
+        }
+    }
 }
 
 async fn digest_loop(store: Arc<dyn AuditStore>, key: Arc<AuditSigningKey>, interval: Duration) {

@@ -177,7 +177,7 @@ pub fn audit_database_path(data_dir: &Path) -> PathBuf {
 }
 
 /// Opens the audit trail of a data directory and its signing key (made on first use,
-/// sealed under the root key).
+/// sealed under the root key). This is the server's view: it owns the journal.
 pub fn open_audit(
     data_dir: &Path,
     kms: &Kms,
@@ -188,10 +188,38 @@ pub fn open_audit(
     ),
     BootstrapError,
 > {
-    let store: Arc<dyn keyfort_core::audit::AuditStore> = Arc::new(
-        keyfort_store::SqliteAuditStore::open(&audit_database_path(data_dir))
-            .map_err(BootstrapError::Store)?,
-    );
+    let store = keyfort_store::SqliteAuditStore::open(&audit_database_path(data_dir))
+        .map_err(BootstrapError::Store)?;
+    with_key(Arc::new(store), kms)
+}
+
+/// Opens the audit trail for operator commands, beside a server that may be running
+/// (its journal is read, never replayed or truncated).
+pub fn open_audit_reader(
+    data_dir: &Path,
+    kms: &Kms,
+) -> Result<
+    (
+        Arc<dyn keyfort_core::audit::AuditStore>,
+        keyfort_audit::AuditSigningKey,
+    ),
+    BootstrapError,
+> {
+    let store = keyfort_store::SqliteAuditStore::open_beside_server(&audit_database_path(data_dir))
+        .map_err(BootstrapError::Store)?;
+    with_key(Arc::new(store), kms)
+}
+
+fn with_key(
+    store: Arc<dyn keyfort_core::audit::AuditStore>,
+    kms: &Kms,
+) -> Result<
+    (
+        Arc<dyn keyfort_core::audit::AuditStore>,
+        keyfort_audit::AuditSigningKey,
+    ),
+    BootstrapError,
+> {
     let key = crate::audit::signing_key(kms, store.as_ref())
         .map_err(|e| BootstrapError::Audit(e.to_string()))?;
     Ok((store, key))

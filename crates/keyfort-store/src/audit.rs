@@ -1,8 +1,10 @@
 //! [`SqliteAuditStore`]: the audit trail in its own SQLite file (`audit.db`), with its
 //! own connection, so group-commit fsyncs never wait on, or hold up, key operations.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use keyfort_core::audit::{AuditRow, AuditStore, DigestRow, LookupAttribute, LookupQuery};
 use keyfort_core::store::StoreError;
@@ -28,6 +30,7 @@ CREATE TABLE events (
     access_key_id TEXT,
     request_id    TEXT    NOT NULL,
     event_json    BLOB    NOT NULL,
+    resources     TEXT    NOT NULL,
     prev_hash     BLOB    NOT NULL CHECK (length(prev_hash) = 32),
     hash          BLOB    NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
@@ -36,16 +39,17 @@ CREATE INDEX events_by_name ON events (event_name, seq);
 CREATE INDEX events_by_user ON events (username, seq);
 CREATE INDEX events_by_akid ON events (access_key_id, seq);
 CREATE INDEX events_by_id ON events (event_id);
-CREATE INDEX events_by_source ON events (event_source, seq);
 
+-- The resources of each event, for lookups by resource name or type. One b-tree keyed
+-- (name, seq): an event's rows land next to the previous events on the same key.
+-- Every index costs a page write per group commit, so the trail keeps only the ones
+-- LookupEvents needs; event ids are time-ordered (UUIDv7) so their index appends.
 CREATE TABLE event_resources (
+    name  TEXT    NOT NULL,
     seq   INTEGER NOT NULL,
     type  TEXT    NOT NULL,
-    name  TEXT    NOT NULL
-) STRICT;
-CREATE INDEX event_resources_by_name ON event_resources (name, seq);
-CREATE INDEX event_resources_by_type ON event_resources (type, seq);
-CREATE INDEX event_resources_by_seq ON event_resources (seq);
+    PRIMARY KEY (name, seq)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE digests (
     digest_seq INTEGER NOT NULL PRIMARY KEY,
@@ -65,6 +69,24 @@ const MIGRATIONS: &[&str] = &[V1];
 /// The audit trail in SQLite.
 pub struct SqliteAuditStore {
     conn: Mutex<Connection>,
+    /// A second connection that checkpoints the WAL in the background, so the
+    /// appending connection (with automatic checkpoints off) never does it inside a
+    /// group commit. None for in-memory databases.
+    checkpointer: Mutex<Option<Connection>>,
+    /// The append-only journal (`audit.journal`) that makes a group commit durable
+    /// with one write and one fsync; rows move from it into the database in large
+    /// batches in the background. None for in-memory databases.
+    journal: Mutex<Option<Journal>>,
+    /// Serializes flushes (a flush rotates the journal, then writes the database
+    /// without holding the journal lock, so appends go on meanwhile).
+    flushing: Mutex<()>,
+    /// Rows durable in the journal but not yet in the database.
+    pending: Mutex<Vec<AuditRow>>,
+    /// The newest durable row's (seq, hash), once known.
+    mem_head: Mutex<Option<(u64, [u8; 32])>>,
+    /// Opened beside a running server (`keyfort audit ...`): the journal belongs to
+    /// the server, so it is read, never replayed into the database or truncated.
+    reader: bool,
 }
 
 impl std::fmt::Debug for SqliteAuditStore {
@@ -75,7 +97,7 @@ impl std::fmt::Debug for SqliteAuditStore {
 
 const COLUMNS: &str = "seq, event_id, event_time_ms, event_name, event_source, read_only, \
                        username, access_key_id, request_id, event_json, prev_hash, hash, \
-                       account, region";
+                       account, region, resources";
 
 fn to_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| corrupt("events", "sequence number out of range"))
@@ -106,6 +128,255 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         account: r.get(12)?,
         region: r.get(13)?,
     })
+    .map(|mut row| {
+        let text: String = r.get(14).unwrap_or_default();
+        row.resources = serde_json::from_str(&text).unwrap_or_default();
+        row
+    })
+}
+
+fn insert_rows(conn: &mut Connection, rows: &[AuditRow]) -> Result<(), StoreError> {
+    let tx = conn.transaction().map_err(backend)?;
+    {
+        let mut ev = tx
+            .prepare_cached(&format!("INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"))
+            .map_err(backend)?;
+        let mut res = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO event_resources (name, seq, type) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(backend)?;
+        for r in rows {
+            let seq = to_i64(r.seq)?;
+            ev.execute(params![
+                seq,
+                r.event_id,
+                r.event_time_ms,
+                r.event_name,
+                r.event_source,
+                i64::from(r.read_only),
+                r.username,
+                r.access_key_id,
+                r.request_id,
+                r.event_json,
+                &r.prev_hash[..],
+                &r.hash[..],
+                r.account,
+                r.region,
+                serde_json::to_string(&r.resources)
+                    .map_err(|e| corrupt("events", e.to_string()))?,
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::Conflict
+                }
+                other => backend(other),
+            })?;
+            for (t, n) in &r.resources {
+                res.execute(params![n, seq, t]).map_err(backend)?;
+            }
+        }
+    }
+    tx.commit().map_err(backend)
+}
+
+fn db_head(conn: &Connection) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+    let r: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(backend)?;
+    match r {
+        None => Ok(None),
+        Some((seq, hash)) => {
+            let seq = u64::try_from(seq).map_err(|_| corrupt("events", "negative seq"))?;
+            let hash = <[u8; 32]>::try_from(hash.as_slice())
+                .map_err(|_| corrupt("events", "hash length"))?;
+            Ok(Some((seq, hash)))
+        }
+    }
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Two journal files used in turn: appends go to the active one; a flush switches to
+/// the other (empty) one, moves the rows into the database, then empties the old one.
+struct Journal {
+    files: [Arc<File>; 2],
+    active: usize,
+}
+
+/// The paths of the two journal files of an audit database.
+fn journal_paths(path: &Path) -> [std::path::PathBuf; 2] {
+    [
+        path.with_extension("journal-0"),
+        path.with_extension("journal-1"),
+    ]
+}
+
+/// Rows of both journal files beyond `head`, in seq order.
+fn read_journals(path: &Path, head: u64) -> Result<Vec<AuditRow>, StoreError> {
+    let mut rows = Vec::new();
+    for p in journal_paths(path) {
+        if let Ok(mut f) = File::open(&p) {
+            rows.extend(read_journal(&mut f)?.into_iter().filter(|r| r.seq > head));
+        }
+    }
+    rows.sort_by_key(|r| r.seq);
+    rows.dedup_by_key(|r| r.seq);
+    Ok(rows)
+}
+
+fn put_bytes(buf: &mut Vec<u8>, b: &[u8]) {
+    buf.extend_from_slice(&(b.len() as u32).to_be_bytes());
+    buf.extend_from_slice(b);
+}
+
+fn put_opt(buf: &mut Vec<u8>, s: &Option<String>) {
+    match s {
+        None => buf.push(0),
+        Some(s) => {
+            buf.push(1);
+            put_bytes(buf, s.as_bytes());
+        }
+    }
+}
+
+/// Encodes a row as a journal frame body (binary; the event bytes verbatim).
+fn encode_row(buf: &mut Vec<u8>, r: &AuditRow) {
+    buf.extend_from_slice(&r.seq.to_be_bytes());
+    buf.extend_from_slice(&r.event_time_ms.to_be_bytes());
+    buf.push(u8::from(r.read_only));
+    buf.extend_from_slice(&r.prev_hash);
+    buf.extend_from_slice(&r.hash);
+    for s in [
+        &r.event_id,
+        &r.event_name,
+        &r.region,
+        &r.event_source,
+        &r.request_id,
+    ] {
+        put_bytes(buf, s.as_bytes());
+    }
+    put_opt(buf, &r.account);
+    put_opt(buf, &r.username);
+    put_opt(buf, &r.access_key_id);
+    buf.extend_from_slice(&(r.resources.len() as u32).to_be_bytes());
+    for (t, n) in &r.resources {
+        put_bytes(buf, t.as_bytes());
+        put_bytes(buf, n.as_bytes());
+    }
+    put_bytes(buf, &r.event_json);
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.0.len() < n {
+            return None;
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Some(a)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        self.take(4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+    }
+    fn u64(&mut self) -> Option<u64> {
+        self.take(8)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_be_bytes)
+    }
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        let n = self.u32()? as usize;
+        self.take(n).map(<[u8]>::to_vec)
+    }
+    fn string(&mut self) -> Option<String> {
+        String::from_utf8(self.bytes()?).ok()
+    }
+    fn opt(&mut self) -> Option<Option<String>> {
+        match self.take(1)?[0] {
+            0 => Some(None),
+            _ => Some(Some(self.string()?)),
+        }
+    }
+    fn hash(&mut self) -> Option<[u8; 32]> {
+        self.take(32).and_then(|b| b.try_into().ok())
+    }
+}
+
+fn decode_row(frame: &[u8]) -> Option<AuditRow> {
+    let mut r = Reader(frame);
+    let seq = r.u64()?;
+    let event_time_ms = r.u64()? as i64;
+    let read_only = r.take(1)?[0] != 0;
+    let prev_hash = r.hash()?;
+    let hash = r.hash()?;
+    let event_id = r.string()?;
+    let event_name = r.string()?;
+    let region = r.string()?;
+    let event_source = r.string()?;
+    let request_id = r.string()?;
+    let account = r.opt()?;
+    let username = r.opt()?;
+    let access_key_id = r.opt()?;
+    let n = r.u32()? as usize;
+    let mut resources = Vec::with_capacity(n.min(16));
+    for _ in 0..n {
+        resources.push((r.string()?, r.string()?));
+    }
+    let event_json = r.bytes()?;
+    r.0.is_empty().then_some(AuditRow {
+        seq,
+        event_id,
+        event_time_ms,
+        event_name,
+        account,
+        region,
+        event_source,
+        read_only,
+        username,
+        access_key_id,
+        request_id,
+        resources,
+        event_json,
+        prev_hash,
+        hash,
+    })
+}
+
+/// Reads the journal's frames (u32 BE length, then a binary [`AuditRow`]) up to
+/// the first incomplete or unreadable one: a crash can only tear the last frame, and a
+/// torn frame was never acknowledged (its fsync had not returned).
+fn read_journal(file: &mut File) -> Result<Vec<AuditRow>, StoreError> {
+    let mut bytes = Vec::new();
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    file.read_to_end(&mut bytes).map_err(io)?;
+    let mut rows = Vec::new();
+    let mut at = 0usize;
+    while at + 4 <= bytes.len() {
+        let len =
+            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        let Some(frame) = bytes.get(at + 4..at + 4 + len) else {
+            break;
+        };
+        match decode_row(frame) {
+            Some(r) => rows.push(r),
+            None => break,
+        }
+        at += 4 + len;
+    }
+    Ok(rows)
 }
 
 impl SqliteAuditStore {
@@ -113,8 +384,65 @@ impl SqliteAuditStore {
     pub fn open(path: &Path) -> Result<SqliteAuditStore, StoreError> {
         let mut conn = open_file(path)?;
         schema::migrate(&mut conn, MIGRATIONS)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(backend)?;
+        let checkpointer = open_file(path)?;
+        // Recovery: rows the journals hold beyond the database's head go in now.
+        let head = db_head(&conn)?.map_or(0, |(s, _)| s);
+        let replay = read_journals(path, head)?;
+        if !replay.is_empty() {
+            tracing::info!(
+                records = replay.len(),
+                "audit: replaying the journal into the database"
+            );
+            insert_rows(&mut conn, &replay)?;
+        }
+        let [p0, p1] = journal_paths(path);
+        let mut files = Vec::with_capacity(2);
+        for p in [p0, p1] {
+            crate::sqlite::create_private(&p)?;
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .append(true)
+                .open(&p)
+                .map_err(io)?;
+            f.set_len(0).map_err(io)?;
+            f.sync_all().map_err(io)?;
+            files.push(f);
+        }
+        let files: [Arc<File>; 2] = files
+            .into_iter()
+            .map(Arc::new)
+            .collect::<Vec<_>>()
+            .try_into()
+            .map_err(|_| corrupt("journal", "two files"))?;
         Ok(SqliteAuditStore {
             conn: Mutex::new(conn),
+            checkpointer: Mutex::new(Some(checkpointer)),
+            journal: Mutex::new(Some(Journal { files, active: 0 })),
+            flushing: Mutex::new(()),
+            pending: Mutex::new(Vec::new()),
+            mem_head: Mutex::new(None),
+            reader: false,
+        })
+    }
+
+    /// Opens the audit database for reading and for operator commands (verify, export,
+    /// prune) while a server may be running: the server's journal is read (its rows
+    /// count for `head` and `records`) but left alone.
+    pub fn open_beside_server(path: &Path) -> Result<SqliteAuditStore, StoreError> {
+        let mut conn = open_file(path)?;
+        schema::migrate(&mut conn, MIGRATIONS)?;
+        let head = db_head(&conn)?.map_or(0, |(s, _)| s);
+        let pending = read_journals(path, head)?;
+        Ok(SqliteAuditStore {
+            conn: Mutex::new(conn),
+            checkpointer: Mutex::new(None),
+            journal: Mutex::new(None),
+            flushing: Mutex::new(()),
+            pending: Mutex::new(pending),
+            mem_head: Mutex::new(None),
+            reader: true,
         })
     }
 
@@ -125,6 +453,12 @@ impl SqliteAuditStore {
         schema::migrate(&mut conn, MIGRATIONS)?;
         Ok(SqliteAuditStore {
             conn: Mutex::new(conn),
+            checkpointer: Mutex::new(None),
+            journal: Mutex::new(None),
+            flushing: Mutex::new(()),
+            pending: Mutex::new(Vec::new()),
+            mem_head: Mutex::new(None),
+            reader: false,
         })
     }
 
@@ -132,26 +466,48 @@ impl SqliteAuditStore {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn with_resources(
-        conn: &Connection,
-        mut rows: Vec<AuditRow>,
-    ) -> Result<Vec<AuditRow>, StoreError> {
-        let mut st = conn
-            .prepare_cached("SELECT type, name FROM event_resources WHERE seq = ?1 ORDER BY rowid")
-            .map_err(backend)?;
-        for r in &mut rows {
-            let seq = to_i64(r.seq)?;
-            r.resources = st
-                .query_map([seq], |x| Ok((x.get(0)?, x.get(1)?)))
-                .and_then(|it| it.collect::<rusqlite::Result<Vec<_>>>())
-                .map_err(backend)?;
+    /// Moves the journal's rows into the database (one transaction, fsynced), then
+    /// empties the journal file they were in. Appends go on meanwhile, into the other
+    /// journal file.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if self.reader {
+            return Ok(());
         }
-        Ok(rows)
+        let _one = self.flushing.lock().unwrap_or_else(|e| e.into_inner());
+        let (rows, old) = {
+            let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(j) = journal.as_mut() else {
+                return Ok(());
+            };
+            let rows = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let old = j.active;
+            j.active = 1 - old;
+            (rows, old)
+        };
+        if let Err(e) = insert_rows(&mut self.lock(), &rows) {
+            // Keep them: they are durable in the journal and will be retried. Switch
+            // back so the old file stays the one that holds them.
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let newer = std::mem::take(&mut *p);
+            *p = rows;
+            p.extend(newer);
+            return Err(e);
+        }
+        let journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(j) = journal.as_ref() {
+            j.files[old].set_len(0).map_err(io)?;
+            j.files[old].sync_data().map_err(io)?;
+        }
+        Ok(())
     }
 
     /// Deletes records with seq < `before_seq` (retention). The caller must have
     /// exported them and keeps the chain verifiable from the first kept record.
     pub fn prune_before(&self, before_seq: u64) -> Result<usize, StoreError> {
+        self.flush()?;
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(backend)?;
         let s = to_i64(before_seq)?;
@@ -166,92 +522,103 @@ impl SqliteAuditStore {
 }
 
 impl AuditStore for SqliteAuditStore {
-    fn append(&self, rows: &[AuditRow]) -> Result<(), StoreError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction().map_err(backend)?;
-        {
-            let mut ev = tx
-                .prepare_cached(&format!("INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"))
+    fn maintain(&self) -> Result<(), StoreError> {
+        self.flush()?;
+        let guard = self.checkpointer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = guard.as_ref() {
+            c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                 .map_err(backend)?;
-            let mut res = tx
-                .prepare_cached("INSERT INTO event_resources (seq, type, name) VALUES (?1, ?2, ?3)")
-                .map_err(backend)?;
-            for r in rows {
-                let seq = to_i64(r.seq)?;
-                ev.execute(params![
-                    seq,
-                    r.event_id,
-                    r.event_time_ms,
-                    r.event_name,
-                    r.event_source,
-                    i64::from(r.read_only),
-                    r.username,
-                    r.access_key_id,
-                    r.request_id,
-                    r.event_json,
-                    &r.prev_hash[..],
-                    &r.hash[..],
-                    r.account,
-                    r.region,
-                ])
-                .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _)
-                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        StoreError::Conflict
-                    }
-                    other => backend(other),
-                })?;
-                for (t, n) in &r.resources {
-                    res.execute(params![seq, t, n]).map_err(backend)?;
-                }
-            }
         }
-        tx.commit().map_err(backend)
+        Ok(())
     }
 
     fn head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        let conn = self.lock();
-        let r: Option<(i64, Vec<u8>)> = conn
-            .query_row(
-                "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(backend)?;
-        match r {
-            None => Ok(None),
-            Some((seq, hash)) => {
-                let seq = u64::try_from(seq).map_err(|_| corrupt("events", "negative seq"))?;
-                let hash = <[u8; 32]>::try_from(hash.as_slice())
-                    .map_err(|_| corrupt("events", "hash length"))?;
-                Ok(Some((seq, hash)))
+        if let Some(h) = *self.mem_head.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Ok(Some(h));
+        }
+        if self.reader {
+            if let Some(r) = self
+                .pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .last()
+            {
+                return Ok(Some((r.seq, r.hash)));
             }
         }
+        db_head(&self.lock())
+    }
+
+    fn sync(&self) -> Result<(), StoreError> {
+        // Both files: a flush may have switched the active one since the append.
+        let files = match self
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            Some(j) => [Arc::clone(&j.files[0]), Arc::clone(&j.files[1])],
+            None => return Ok(()),
+        };
+        for f in files {
+            f.sync_data().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn append_unsynced(&self, rows: &[AuditRow]) -> Result<(), StoreError> {
+        let Some(first) = rows.first() else {
+            return Ok(());
+        };
+        let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(j) = journal.as_mut() else {
+            // In memory: straight into the database.
+            return insert_rows(&mut self.lock(), rows);
+        };
+        let expected = self.head()?.map_or(1, |(seq, _)| seq + 1);
+        if first.seq != expected || rows.windows(2).any(|w| w[1].seq != w[0].seq + 1) {
+            return Err(StoreError::Conflict);
+        }
+        let mut buf = Vec::with_capacity(rows.len() * 1024);
+        let mut frame = Vec::with_capacity(2048);
+        for r in rows {
+            frame.clear();
+            encode_row(&mut frame, r);
+            let len =
+                u32::try_from(frame.len()).map_err(|_| corrupt("journal", "record too large"))?;
+            buf.extend_from_slice(&len.to_be_bytes());
+            buf.extend_from_slice(&frame);
+        }
+        (&*j.files[j.active]).write_all(&buf).map_err(io)?;
+        let last = rows.last().map(|r| (r.seq, r.hash));
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(rows);
+        *self.mem_head.lock().unwrap_or_else(|e| e.into_inner()) = last;
+        Ok(())
     }
 
     fn records(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
-        let conn = self.lock();
-        let rows = conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
-            ))
-            .and_then(|mut st| {
-                st.query_map(
-                    params![
-                        to_i64(from_seq).unwrap_or(i64::MAX),
-                        i64::try_from(limit).unwrap_or(i64::MAX)
-                    ],
-                    row,
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(backend)?;
-        Self::with_resources(&conn, rows)
+        self.flush()?;
+        if self.reader {
+            let mut rows = self.db_records(from_seq, limit)?;
+            let next = rows.last().map_or(from_seq, |r| r.seq + 1);
+            let pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            rows.extend(
+                pending
+                    .iter()
+                    .filter(|r| r.seq >= next)
+                    .take(limit - rows.len())
+                    .cloned(),
+            );
+            return Ok(rows);
+        }
+        self.db_records(from_seq, limit)
     }
 
     fn lookup(&self, q: &LookupQuery) -> Result<Vec<AuditRow>, StoreError> {
+        self.flush()?;
         let mut sql =
             format!("SELECT {COLUMNS} FROM events e WHERE e.account = ? AND e.region = ?");
         let mut args: Vec<Value> = vec![
@@ -301,6 +668,7 @@ impl AuditStore for SqliteAuditStore {
                 args.push(Value::Text(v.clone()));
             }
             Some(LookupAttribute::ResourceType(v)) => {
+                // Rare; every resource keyfort records is a KMS key. A scan in seq order.
                 sql.push_str(" AND e.seq IN (SELECT seq FROM event_resources WHERE type = ?)");
                 args.push(Value::Text(v.clone()));
             }
@@ -315,7 +683,7 @@ impl AuditStore for SqliteAuditStore {
                     .collect::<rusqlite::Result<Vec<_>>>()
             })
             .map_err(backend)?;
-        Self::with_resources(&conn, rows)
+        Ok(rows)
     }
 
     fn append_digest(&self, d: &DigestRow) -> Result<(), StoreError> {
@@ -387,6 +755,28 @@ impl AuditStore for SqliteAuditStore {
             other => backend(other),
         })?;
         Ok(())
+    }
+}
+
+impl SqliteAuditStore {
+    fn db_records(&self, from_seq: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError> {
+        let conn = self.lock();
+        let rows = conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM events WHERE seq >= ?1 ORDER BY seq LIMIT ?2"
+            ))
+            .and_then(|mut st| {
+                st.query_map(
+                    params![
+                        to_i64(from_seq).unwrap_or(i64::MAX),
+                        i64::try_from(limit).unwrap_or(i64::MAX)
+                    ],
+                    row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(backend)?;
+        Ok(rows)
     }
 }
 
@@ -473,10 +863,65 @@ mod tests {
             })
             .unwrap();
         assert_eq!(timed.len(), 1);
-        let other = s.lookup(&LookupQuery { region: "eu-west-1".into(), ..q(None) }).unwrap();
+        let other = s
+            .lookup(&LookupQuery {
+                region: "eu-west-1".into(),
+                ..q(None)
+            })
+            .unwrap();
         assert!(other.is_empty(), "events are per account and region");
         assert_eq!(s.prune_before(1).unwrap(), 1);
         assert_eq!(s.records(0, 10).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn journal_makes_appends_durable_and_is_replayed_after_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        {
+            let s = SqliteAuditStore::open(&path).unwrap();
+            s.append(&[r(1, "CreateKey", "k1"), r(2, "Encrypt", "k1")])
+                .unwrap();
+            // Not flushed: the rows are only in the journal, as after a crash.
+            assert!(matches!(
+                s.append(&[r(2, "Encrypt", "k1")]),
+                Err(StoreError::Conflict)
+            ));
+            assert!(matches!(
+                s.append(&[r(4, "Encrypt", "k1")]),
+                Err(StoreError::Conflict)
+            ));
+            s.append(&[r(3, "Decrypt", "k1")]).unwrap();
+            // A reader beside the running store sees the journal's rows.
+            let reader = SqliteAuditStore::open_beside_server(&path).unwrap();
+            assert_eq!(reader.head().unwrap(), Some((3, [4; 32])));
+            assert_eq!(reader.records(0, 10).unwrap().len(), 3);
+            std::mem::forget(s); // no destructor work: a crash
+        }
+        let s = SqliteAuditStore::open(&path).unwrap();
+        assert_eq!(s.head().unwrap(), Some((3, [4; 32])));
+        let rows = s.records(0, 10).unwrap();
+        assert_eq!(rows.iter().map(|x| x.seq).collect::<Vec<_>>(), [1, 2, 3]);
+        assert_eq!(rows[1], r(2, "Encrypt", "k1"));
+        // After a flush the rows live in the database and the journal is empty.
+        s.append(&[r(4, "Encrypt", "k2")]).unwrap();
+        s.maintain().unwrap();
+        for p in journal_paths(&path) {
+            assert_eq!(std::fs::metadata(p).unwrap().len(), 0);
+        }
+        drop(s);
+        let s = SqliteAuditStore::open(&path).unwrap();
+        assert_eq!(s.records(0, 10).unwrap().len(), 4);
+        // A torn last frame (a crash mid-write) is ignored.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&journal_paths(&path)[0])
+            .unwrap();
+        std::io::Write::write_all(&mut f, &[0, 0, 1, 0, b'{']).unwrap();
+        drop(f);
+        drop(s);
+        let s = SqliteAuditStore::open(&path).unwrap();
+        assert_eq!(s.head().unwrap(), Some((4, [5; 32])));
     }
 
     #[test]
