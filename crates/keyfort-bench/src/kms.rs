@@ -30,6 +30,16 @@ pub enum Op {
     Decrypt,
     /// `GenerateDataKey` with `KeySpec` `AES_256`.
     GenerateDataKey,
+    /// `Sign` of a 32-byte message with an ECC_NIST_P256 key (ECDSA_SHA_256).
+    SignP256,
+    /// `Sign` of a 32-byte message with an RSA_2048 key (RSASSA_PSS_SHA_256).
+    SignRsa2048,
+    /// `Verify` of an ECDSA P-256 signature made during setup.
+    VerifyP256,
+    /// `Decrypt` of RSAES_OAEP_SHA_256 ciphertext under an RSA_2048 key.
+    DecryptRsa2048,
+    /// `GenerateMac` of a 32-byte message with an HMAC_256 key.
+    GenerateMac,
 }
 
 impl Op {
@@ -39,7 +49,32 @@ impl Op {
             Op::Encrypt => "Encrypt",
             Op::Decrypt => "Decrypt",
             Op::GenerateDataKey => "GenerateDataKey",
+            Op::SignP256 => "Sign",
+            Op::SignRsa2048 => "Sign",
+            Op::VerifyP256 => "Verify",
+            Op::DecryptRsa2048 => "Decrypt",
+            Op::GenerateMac => "GenerateMac",
         }
+    }
+
+    /// A label that tells variants of one API operation apart in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Op::SignP256 => "Sign (ECC_NIST_P256)",
+            Op::SignRsa2048 => "Sign (RSA_2048)",
+            Op::VerifyP256 => "Verify (ECC_NIST_P256)",
+            Op::DecryptRsa2048 => "Decrypt (RSA_2048)",
+            Op::GenerateMac => "GenerateMac (HMAC_256)",
+            other => other.name(),
+        }
+    }
+
+    /// Whether the op needs the asymmetric/HMAC keys of [`setup_extra`].
+    pub fn needs_extra_keys(self) -> bool {
+        matches!(
+            self,
+            Op::SignP256 | Op::SignRsa2048 | Op::VerifyP256 | Op::DecryptRsa2048 | Op::GenerateMac
+        )
     }
 }
 
@@ -153,6 +188,10 @@ pub fn target_header(op: Op) -> &'static str {
         Op::Encrypt => "TrentService.Encrypt",
         Op::Decrypt => "TrentService.Decrypt",
         Op::GenerateDataKey => "TrentService.GenerateDataKey",
+        Op::SignP256 | Op::SignRsa2048 => "TrentService.Sign",
+        Op::VerifyP256 => "TrentService.Verify",
+        Op::DecryptRsa2048 => "TrentService.Decrypt",
+        Op::GenerateMac => "TrentService.GenerateMac",
     }
 }
 
@@ -214,6 +253,74 @@ pub struct Prepared {
     pub ciphertext: String,
     /// The size of the Encrypt reply's body, for comparison with the noop server.
     pub encrypt_reply_bytes: usize,
+    /// Keys and inputs for the asymmetric and HMAC operations, when asked for.
+    pub extra: Option<Extra>,
+}
+
+/// The keys the asymmetric and HMAC operations use, and their inputs.
+#[derive(Debug)]
+pub struct Extra {
+    /// An ECC_NIST_P256 SIGN_VERIFY key.
+    pub p256: String,
+    /// A signature of [`PLAINTEXT`] by `p256`, base64.
+    pub p256_signature: String,
+    /// An RSA_2048 SIGN_VERIFY key.
+    pub rsa_sign: String,
+    /// An RSA_2048 ENCRYPT_DECRYPT key.
+    pub rsa_encrypt: String,
+    /// RSAES_OAEP_SHA_256 ciphertext of [`PLAINTEXT`] under `rsa_encrypt`, base64.
+    pub rsa_ciphertext: String,
+    /// An HMAC_256 key.
+    pub hmac: String,
+}
+
+async fn create(ep: &Endpoint, spec: &str, usage: &str) -> anyhow::Result<String> {
+    let created = call_ok(
+        ep,
+        "CreateKey",
+        &serde_json::json!({ "KeySpec": spec, "KeyUsage": usage }),
+    )
+    .await?;
+    created["KeyMetadata"]["KeyId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow!("CreateKey {spec} has no KeyId: {created}"))
+}
+
+/// Creates the asymmetric and HMAC keys and the inputs their operations need.
+pub async fn setup_extra(ep: &Endpoint) -> anyhow::Result<Extra> {
+    let p256 = create(ep, "ECC_NIST_P256", "SIGN_VERIFY").await?;
+    let signed = call_ok(
+        ep,
+        "Sign",
+        &serde_json::json!({ "KeyId": p256, "Message": B64.encode(PLAINTEXT), "SigningAlgorithm": "ECDSA_SHA_256" }),
+    )
+    .await?;
+    let p256_signature = signed["Signature"]
+        .as_str()
+        .ok_or_else(|| anyhow!("Sign: no Signature: {signed}"))?
+        .to_owned();
+    let rsa_sign = create(ep, "RSA_2048", "SIGN_VERIFY").await?;
+    let rsa_encrypt = create(ep, "RSA_2048", "ENCRYPT_DECRYPT").await?;
+    let enc = call_ok(
+        ep,
+        "Encrypt",
+        &serde_json::json!({ "KeyId": rsa_encrypt, "Plaintext": B64.encode(PLAINTEXT), "EncryptionAlgorithm": "RSAES_OAEP_SHA_256" }),
+    )
+    .await?;
+    let rsa_ciphertext = enc["CiphertextBlob"]
+        .as_str()
+        .ok_or_else(|| anyhow!("RSA Encrypt: no CiphertextBlob: {enc}"))?
+        .to_owned();
+    let hmac = create(ep, "HMAC_256", "GENERATE_VERIFY_MAC").await?;
+    Ok(Extra {
+        p256,
+        p256_signature,
+        rsa_sign,
+        rsa_encrypt,
+        rsa_ciphertext,
+        hmac,
+    })
 }
 
 /// Creates a symmetric key and encrypts once with it.
@@ -259,7 +366,41 @@ pub async fn setup(ep: &Endpoint) -> anyhow::Result<Prepared> {
         key_id,
         ciphertext,
         encrypt_reply_bytes: bytes.len(),
+        extra: None,
     })
+}
+
+/// The JSON body of `op` against a prepared target.
+pub fn prepared_body(op: Op, p: &Prepared) -> anyhow::Result<Bytes> {
+    if !op.needs_extra_keys() {
+        return op_body(op, &p.key_id, &p.ciphertext);
+    }
+    let x = p.extra.as_ref().ok_or_else(|| {
+        anyhow!(
+            "{} needs the extra keys, which setup did not make",
+            op.label()
+        )
+    })?;
+    let msg = B64.encode(PLAINTEXT);
+    let value = match op {
+        Op::SignP256 => {
+            serde_json::json!({ "KeyId": x.p256, "Message": msg, "SigningAlgorithm": "ECDSA_SHA_256" })
+        }
+        Op::SignRsa2048 => {
+            serde_json::json!({ "KeyId": x.rsa_sign, "Message": msg, "SigningAlgorithm": "RSASSA_PSS_SHA_256" })
+        }
+        Op::VerifyP256 => {
+            serde_json::json!({ "KeyId": x.p256, "Message": msg, "Signature": x.p256_signature, "SigningAlgorithm": "ECDSA_SHA_256" })
+        }
+        Op::DecryptRsa2048 => {
+            serde_json::json!({ "KeyId": x.rsa_encrypt, "CiphertextBlob": x.rsa_ciphertext, "EncryptionAlgorithm": "RSAES_OAEP_SHA_256" })
+        }
+        Op::GenerateMac => {
+            serde_json::json!({ "KeyId": x.hmac, "Message": msg, "MacAlgorithm": "HMAC_SHA_256" })
+        }
+        _ => return op_body(op, &p.key_id, &p.ciphertext),
+    };
+    Ok(Bytes::from(serde_json::to_vec(&value)?))
 }
 
 /// The JSON body of `op` for `key_id` (and `ciphertext`, base64, for Decrypt).
@@ -277,6 +418,7 @@ pub fn op_body(op: Op, key_id: &str, ciphertext: &str) -> anyhow::Result<Bytes> 
             "KeyId": key_id,
             "KeySpec": "AES_256",
         }),
+        other => anyhow::bail!("{} is built by prepared_body", other.label()),
     };
     Ok(Bytes::from(serde_json::to_vec(&value)?))
 }

@@ -289,12 +289,12 @@ async fn measure(
         let label = if patience.repeat > 1 {
             format!(
                 "{name} {} (run {} of {})",
-                op.name(),
+                op.label(),
                 i + 1,
                 patience.repeat
             )
         } else {
-            format!("{name} {}", op.name())
+            format!("{name} {}", op.label())
         };
         let (m, n) = measure_once(&label, &job, patience).await?;
         attempts += n;
@@ -312,7 +312,7 @@ async fn measure(
     rows.push(Row {
         target: name.to_owned(),
         kind,
-        op: op.name(),
+        op: op.label(),
         connections: job.connections,
         m,
         attempts,
@@ -381,9 +381,15 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     // after, so that it never competes with another for the cores.
     for spec in specs {
         let target = start(spec, &args).await?;
-        let prepared = kms::setup(&target.endpoint)
+        let mut prepared = kms::setup(&target.endpoint)
             .await
             .with_context(|| format!("setting up {}", target.name))?;
+        if args.ops.iter().any(|op| op.needs_extra_keys()) {
+            prepared.extra =
+                Some(kms::setup_extra(&target.endpoint).await.with_context(|| {
+                    format!("making asymmetric and HMAC keys on {}", target.name)
+                })?);
+        }
         step(&format!(
             "{}: key {}, Encrypt reply {} bytes",
             target.name, prepared.key_id, prepared.encrypt_reply_bytes
@@ -396,7 +402,7 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             let job = load::Job {
                 endpoint: target.endpoint.clone(),
                 target: kms::target_header(op),
-                body: kms::op_body(op, &prepared.key_id, &prepared.ciphertext)?,
+                body: kms::prepared_body(op, &prepared)?,
                 connections: target.connections,
                 warmup: args.warmup,
                 duration: target.duration,
