@@ -44,6 +44,34 @@ enum Cmd {
     },
     /// Start the servers, load them, report.
     Run(Box<RunArgs>),
+    /// The reference for keyfort's RSA_2048 Decrypt: aws-lc-rs RSAES_OAEP_SHA_256
+    /// decryptions per second on one thread, with no server around it.
+    RsaBaseline {
+        /// How long to measure, in seconds.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+}
+
+fn rsa_baseline(seconds: u64) -> anyhow::Result<ExitCode> {
+    use keyfort_crypto::{AsymKey, AsymSpec, RsaOaep};
+    let der = keyfort_crypto::generate_asym(AsymSpec::Rsa2048)?;
+    let key = AsymKey::from_private(AsymSpec::Rsa2048, der.expose())?;
+    let ct = key.rsa_encrypt(RsaOaep::Sha256, b"keyfort-bench 32-byte plaintext!")?;
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(seconds.max(1));
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    while std::time::Instant::now() < end {
+        let pt = key.rsa_decrypt(RsaOaep::Sha256, &ct)?;
+        anyhow::ensure!(
+            pt.expose() == b"keyfort-bench 32-byte plaintext!",
+            "RSA round trip failed"
+        );
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    println!("aws-lc-rs RSA_2048 RSAES_OAEP_SHA_256 decrypt, one thread: {rate:.0} ops/s");
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, clap::Args)]
@@ -506,6 +534,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::NoopServer { listen } => noop::run(listen).map(|()| ExitCode::SUCCESS),
         Cmd::Run(args) => run_command(*args),
+        Cmd::RsaBaseline { seconds } => rsa_baseline(seconds),
     };
     match result {
         Ok(code) => code,
