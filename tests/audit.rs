@@ -230,7 +230,10 @@ async fn every_request_is_recorded_and_tampering_is_caught() {
         pem.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains('3'), "{out}");
+    assert!(
+        out.contains("record 3") && out.contains("(edited)"),
+        "{out}"
+    );
 
     // Tamper with the store: edit, then delete, then reorder.
     let db = rusqlite::Connection::open(dir.join("audit.db")).unwrap();

@@ -293,14 +293,7 @@ impl AuditLog {
     /// Records one request; returns once the record is durable.
     pub async fn record(&self, entry: AuditEntry) -> Result<(), AuditError> {
         let (row, json) = entry.into_row()?;
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send((row, json, ack))
-            .await
-            .map_err(|_| AuditError::Stopped)?;
-        done.await
-            .map_err(|_| AuditError::Stopped)?
-            .map_err(AuditError::Store)
+        self.record_service_event(row, json).await
     }
 }
 
@@ -458,7 +451,8 @@ pub fn service_event(
 }
 
 impl AuditLog {
-    /// Records an event keyfort made on its own; returns once durable.
+    /// Records a prepared row (an API request's, or an event keyfort made on its
+    /// own); returns once durable.
     pub async fn record_service_event(
         &self,
         row: AuditRow,

@@ -166,14 +166,7 @@ fn insert_rows(conn: &mut Connection, rows: &[AuditRow]) -> Result<(), StoreErro
                 serde_json::to_string(&r.resources)
                     .map_err(|e| corrupt("events", e.to_string()))?,
             ])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    StoreError::Conflict
-                }
-                other => backend(other),
-            })?;
+            .map_err(backend)?;
             for (t, n) in &r.resources {
                 res.execute(params![n, seq, t]).map_err(backend)?;
             }
@@ -697,14 +690,7 @@ impl AuditStore for SqliteAuditStore {
                 d.body
             ],
         )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                StoreError::Conflict
-            }
-            other => backend(other),
-        })?;
+        .map_err(backend)?;
         Ok(())
     }
 
@@ -746,14 +732,7 @@ impl AuditStore for SqliteAuditStore {
             "INSERT INTO secrets (name, sealed) VALUES (?1, ?2)",
             params![name, sealed],
         )
-        .map_err(|e| match e {
-            rusqlite::Error::SqliteFailure(f, _)
-                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-            {
-                StoreError::Conflict
-            }
-            other => backend(other),
-        })?;
+        .map_err(backend)?;
         Ok(())
     }
 }

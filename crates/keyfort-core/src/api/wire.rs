@@ -54,6 +54,14 @@ pub fn ser_secret_b64<S: Serializer>(bytes: &SecretBytes, s: S) -> Result<S::Ok,
     s.serialize_str(&encoded)
 }
 
+/// Serializes an optional secret as base64 (skipped when absent by the caller).
+pub fn ser_opt_secret_b64<S: Serializer>(v: &Option<SecretBytes>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(b) => ser_secret_b64(b, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Serializes milliseconds since the epoch as AWS's epoch-seconds timestamp.
 pub fn ser_epoch<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
     // Integral seconds print without a fraction, as AWS's replies do.

@@ -81,7 +81,7 @@ struct DataKeyPairReply {
     private_key_ciphertext_blob: Vec<u8>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_secret"
+        serialize_with = "crate::api::wire::ser_opt_secret_b64"
     )]
     private_key_plaintext: Option<SecretBytes>,
     #[serde(serialize_with = "ser_b64")]
@@ -89,13 +89,6 @@ struct DataKeyPairReply {
     key_id: String,
     key_pair_spec: &'static str,
     key_material_id: String,
-}
-
-fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretBytes>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(b) => ser_secret_b64(b, s),
-        None => s.serialize_none(),
-    }
 }
 
 /// Checks state and usage, then returns the current material.

@@ -50,18 +50,11 @@ struct DataKeyReply {
     ciphertext_blob: Vec<u8>,
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "ser_opt_secret"
+        serialize_with = "crate::api::wire::ser_opt_secret_b64"
     )]
     plaintext: Option<SecretBytes>,
     key_id: String,
     key_material_id: String,
-}
-
-fn ser_opt_secret<S: serde::Serializer>(v: &Option<SecretBytes>, s: S) -> Result<S::Ok, S::Error> {
-    match v {
-        Some(b) => ser_secret_b64(b, s),
-        None => s.serialize_none(),
-    }
 }
 
 #[derive(Serialize)]
