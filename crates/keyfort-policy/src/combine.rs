@@ -1,0 +1,192 @@
+//! Combining the policies that apply to one request into a decision, with
+//! AWS's rules for KMS keys, role trust (AssumeRole) and identity-only (IAM) checks.
+
+use crate::context::{PrincipalKind, Request};
+use crate::parse::{Policy, PolicyKind};
+use crate::principal::AllowMatch;
+
+/// The final answer for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Allowed.
+    Allow,
+    /// A Deny statement matched in a policy of this kind; nothing can override it.
+    ExplicitDeny(PolicyKind),
+    /// Nothing allowed the request (the default).
+    ImplicitDeny,
+}
+
+impl Decision {
+    /// True only for [`Decision::Allow`].
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allow
+    }
+
+    /// True for [`Decision::ExplicitDeny`].
+    pub fn is_explicit_deny(self) -> bool {
+        matches!(self, Decision::ExplicitDeny(_))
+    }
+}
+
+/// Everything that decides a request on a resource with a resource policy (a KMS
+/// key and its key policy, or a role and its trust policy).
+#[derive(Debug, Clone, Copy)]
+pub struct AuthzInput<'a> {
+    /// The request; its `resource` is the key (or role) ARN.
+    pub request: Request<'a>,
+    /// The 12-digit account that owns the resource.
+    pub resource_account: &'a str,
+    /// The key policy (or trust policy). `None` means no resource policy: only a
+    /// grant can then allow.
+    pub resource_policy: Option<&'a Policy>,
+    /// The caller's identity policies (those attached to the user, or to the role
+    /// of a session). Ignored for the root user, which has none.
+    pub identity_policies: &'a [&'a Policy],
+    /// The session policy of an assumed-role session, if the session has one.
+    pub session_policy: Option<&'a Policy>,
+    /// A KMS grant for this principal, operation and key matched (with its
+    /// constraints). Grants only allow; they never override an explicit deny.
+    pub grant_allows: bool,
+}
+
+/// The first explicit deny among the policies that apply.
+fn explicit_deny(input: &AuthzInput<'_>) -> Option<PolicyKind> {
+    let req = &input.request;
+    if input
+        .resource_policy
+        .is_some_and(|p| p.evaluate(req).explicit_deny)
+    {
+        return Some(PolicyKind::Resource);
+    }
+    if identity_applies(req)
+        && input
+            .identity_policies
+            .iter()
+            .any(|p| p.evaluate(req).explicit_deny)
+    {
+        return Some(PolicyKind::Identity);
+    }
+    if input
+        .session_policy
+        .is_some_and(|p| p.evaluate(req).explicit_deny)
+    {
+        return Some(PolicyKind::Session);
+    }
+    None
+}
+
+/// Root, services and anonymous callers have no identity policies.
+fn identity_applies(req: &Request<'_>) -> bool {
+    matches!(
+        req.principal.kind,
+        PrincipalKind::IamUser | PrincipalKind::AssumedRole { .. }
+    )
+}
+
+/// Does the session policy (if any) allow? Without one, nothing is limited.
+fn session_allows(input: &AuthzInput<'_>) -> bool {
+    input
+        .session_policy
+        .is_none_or(|p| p.evaluate(&input.request).is_allowed())
+}
+
+/// The identity side: root implicitly; users and sessions through an identity
+/// policy, limited by the session policy.
+fn identity_allows(input: &AuthzInput<'_>) -> bool {
+    let req = &input.request;
+    match req.principal.kind {
+        PrincipalKind::Root => true,
+        PrincipalKind::IamUser | PrincipalKind::AssumedRole { .. } => {
+            input
+                .identity_policies
+                .iter()
+                .any(|p| p.evaluate(req).is_allowed())
+                && session_allows(input)
+        }
+        PrincipalKind::Service(_) | PrincipalKind::Anonymous => false,
+    }
+}
+
+/// Decides a request on a KMS key (AWS KMS's rules, DESIGN.md):
+///
+/// 1. an explicit Deny in the key policy, an identity policy or the session
+///    policy denies;
+/// 2. same account (or a service or anonymous caller): allowed if the key policy
+///    allows the principal specifically (a session ARN named directly is not
+///    limited by the session policy; a user or role ARN, or `"*"`, is); or the
+///    key policy allows the account principal (delegation to IAM) and the
+///    identity side allows (the root user implicitly; users and sessions by an
+///    identity policy, within the session policy);
+/// 3. cross account: allowed if the key policy allows the caller's account or
+///    the caller AND the identity side allows;
+/// 4. otherwise a grant allows, or it is an implicit deny.
+pub fn authorize(input: &AuthzInput<'_>) -> Decision {
+    if let Some(kind) = explicit_deny(input) {
+        return Decision::ExplicitDeny(kind);
+    }
+    let req = &input.request;
+    let resource_allow = input.resource_policy.and_then(|p| p.evaluate(req).allow);
+    let p = req.principal;
+    let same_account = !p.has_account() || p.account == input.resource_account;
+    let allowed = if same_account {
+        match resource_allow {
+            Some(AllowMatch::Session) => true,
+            Some(AllowMatch::Principal) => session_allows(input),
+            Some(AllowMatch::Account) => identity_allows(input),
+            None => false,
+        }
+    } else {
+        resource_allow.is_some() && identity_allows(input)
+    };
+    if allowed || input.grant_allows {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}
+
+/// Decides `sts:AssumeRole` (or `sts:TagSession`, `sts:SetSourceIdentity`): the
+/// request's resource is the role ARN and `resource_policy` its trust policy.
+///
+/// The same rules as [`authorize`] without grants: the trust policy must allow
+/// the caller; a same-account caller named specifically needs nothing else, one
+/// allowed only through its account also needs an identity policy allowing
+/// `sts:AssumeRole` on the role; a cross-account caller always needs both. The
+/// root user cannot assume roles (AWS refuses it), so root is an implicit deny.
+pub fn authorize_assume_role(input: &AuthzInput<'_>) -> Decision {
+    if input.request.principal.kind == PrincipalKind::Root {
+        return Decision::ImplicitDeny;
+    }
+    authorize(&AuthzInput {
+        grant_allows: false,
+        ..*input
+    })
+}
+
+/// Decides an action on a resource without a resource policy (IAM and STS
+/// actions such as `iam:CreateUser` or `sts:GetCallerIdentity`-like checks):
+/// an explicit deny in an identity or session policy denies; the root user of
+/// the account is allowed; a user or session needs an identity policy allow,
+/// within its session policy; services and anonymous callers are denied.
+pub fn authorize_identity(
+    req: &Request<'_>,
+    identity_policies: &[&Policy],
+    session_policy: Option<&Policy>,
+) -> Decision {
+    let input = AuthzInput {
+        request: *req,
+        resource_account: &req.principal.account,
+        resource_policy: None,
+        identity_policies,
+        session_policy,
+        grant_allows: false,
+    };
+    if let Some(kind) = explicit_deny(&input) {
+        return Decision::ExplicitDeny(kind);
+    }
+    if identity_allows(&input) {
+        Decision::Allow
+    } else {
+        Decision::ImplicitDeny
+    }
+}

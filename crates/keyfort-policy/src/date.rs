@@ -1,0 +1,203 @@
+//! Dates for the `Date*` operators: ISO 8601 (W3C profile) and epoch seconds,
+//! both turned into milliseconds since 1970-01-01T00:00:00Z.
+
+/// Parses `2024-05-01`, `2024-05-01T12:30Z`, `2024-05-01T12:30:00Z`,
+/// `2024-05-01T12:30:00.123+02:00`, the basic forms `20240501T123000Z`, or an
+/// integer of epoch seconds. A date-time without a zone is UTC.
+pub(crate) fn parse_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if !s.is_empty()
+        && s.bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || (i == 0 && b == b'-'))
+        && s.len() != 8
+    {
+        let secs: i64 = s.parse().ok()?;
+        return secs.checked_mul(1000);
+    }
+    let b = s.as_bytes();
+    let mut p = Cursor { b, i: 0 };
+    let year = p.digits(4)?;
+    let extended = p.eat(b'-');
+    let month = p.digits(2)?;
+    if extended && !p.eat(b'-') {
+        return None;
+    }
+    let day = p.digits(2)?;
+    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+        return None;
+    }
+    let mut millis = days_from_civil(year, month, day) * 86_400_000;
+    if p.done() {
+        return Some(millis);
+    }
+    if !(p.eat(b'T') || p.eat(b't') || p.eat(b' ')) {
+        return None;
+    }
+    let hour = p.digits(2)?;
+    if extended && !p.eat(b':') {
+        return None;
+    }
+    let minute = p.digits(2)?;
+    let mut second = 0;
+    let colon = extended && p.peek() == Some(b':');
+    if colon || (!extended && p.peek().is_some_and(|c| c.is_ascii_digit())) {
+        if colon {
+            p.i += 1;
+        }
+        second = p.digits(2)?;
+        if p.eat(b'.') || p.eat(b',') {
+            let start = p.i;
+            let mut frac = 0;
+            let mut scale = 0;
+            while let Some(c) = p.peek().filter(u8::is_ascii_digit) {
+                if scale < 3 {
+                    frac = frac * 10 + i64::from(c - b'0');
+                    scale += 1;
+                }
+                p.i += 1;
+            }
+            if p.i == start {
+                return None;
+            }
+            while scale < 3 {
+                frac *= 10;
+                scale += 1;
+            }
+            millis += frac;
+        }
+    }
+    if hour > 24 || minute > 59 || second > 60 || (hour == 24 && (minute > 0 || second > 0)) {
+        return None;
+    }
+    millis += (hour * 3600 + minute * 60 + second) * 1000;
+    // Zone: none (UTC), Z, or +hh[:mm] / -hh[:mm] / +hhmm.
+    if p.done() || p.eat(b'Z') || p.eat(b'z') {
+        return p.done().then_some(millis);
+    }
+    let sign = if p.eat(b'+') {
+        -1
+    } else if p.eat(b'-') {
+        1
+    } else {
+        return None;
+    };
+    let oh = p.digits(2)?;
+    let mut om = 0;
+    if !p.done() {
+        p.eat(b':');
+        om = p.digits(2)?;
+    }
+    if !p.done() || oh > 23 || om > 59 {
+        return None;
+    }
+    Some(millis + sign * (oh * 3600 + om * 60) * 1000)
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn digits(&mut self, n: usize) -> Option<i64> {
+        let s = self.b.get(self.i..self.i + n)?;
+        let mut v = 0i64;
+        for &c in s {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        self.i += n;
+        Some(v)
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        let hit = self.peek() == Some(c);
+        if hit {
+            self.i += 1;
+        }
+        hit
+    }
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn done(&self) -> bool {
+        self.i == self.b.len()
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (eras of 400 years).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_date;
+
+    #[test]
+    fn formats() {
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_date("0"), Some(0));
+        assert_eq!(parse_date("1700000000"), Some(1_700_000_000_000));
+        assert_eq!(parse_date("2023-11-14T22:13:20Z"), Some(1_700_000_000_000));
+        assert_eq!(
+            parse_date("2023-11-14T22:13:20.5Z"),
+            Some(1_700_000_000_500)
+        );
+        assert_eq!(
+            parse_date("2023-11-14T23:13:20+01:00"),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(
+            parse_date("2023-11-14T21:13:20-0100"),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(parse_date("2023-11-14T22:13:20"), Some(1_700_000_000_000));
+        assert_eq!(parse_date("20231114T221320Z"), Some(1_700_000_000_000));
+        assert_eq!(parse_date("20231114"), parse_date("2023-11-14"));
+        assert_eq!(parse_date("2023-11-14T22:13Z"), Some(1_699_999_980_000));
+        assert_eq!(parse_date("2000-02-29"), Some(951_782_400_000));
+        assert_eq!(parse_date("1969-12-31"), Some(-86_400_000));
+    }
+
+    #[test]
+    fn rejects() {
+        for bad in [
+            "",
+            "x",
+            "2023-13-01",
+            "2023-02-29",
+            "2023-11-14T25:00:00Z",
+            "2023-11-14T22:13:20Q",
+            "2023-11-14T22:13:20.Z",
+            "2023/11/14",
+            "2023-11-14T",
+            "1e9",
+            "2023-11-14T22:13:20+1",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+}
