@@ -57,12 +57,14 @@ enum Qualifier {
     ForAllValues,
 }
 
-/// An ARN pattern: six components, each matched on its own; a value that is not
-/// shaped like an ARN is matched whole.
+/// An ARN pattern: six components, each matched on its own. A policy value with
+/// fewer than six components matches nothing, except `*` alone, which matches
+/// any value.
 #[derive(Debug, Clone, PartialEq)]
 enum ArnPattern {
     Parts(Box<[Pattern; 6]>),
-    Whole(Pattern),
+    Any,
+    Never,
 }
 
 /// The policy values of one key, typed for the operator.
@@ -222,7 +224,8 @@ fn arn_pattern(p: Pattern) -> ArnPattern {
     }
     match <[Vec<Token>; 6]>::try_from(parts) {
         Ok(six) => ArnPattern::Parts(Box::new(six.map(Pattern::from_tokens))),
-        Err(_) => ArnPattern::Whole(p),
+        Err(_) if p.is_any() => ArnPattern::Any,
+        Err(_) => ArnPattern::Never,
     }
 }
 
@@ -434,7 +437,8 @@ impl Condition {
 
 fn arn_matches(p: &ArnPattern, c: &str, req: &Request<'_>) -> bool {
     match p {
-        ArnPattern::Whole(p) => p.matches(c, req),
+        ArnPattern::Any => true,
+        ArnPattern::Never => false,
         ArnPattern::Parts(parts) => {
             let mut it = c.splitn(6, ':');
             parts
