@@ -92,6 +92,17 @@ fn fixtures() -> Fixtures {
     }
 }
 
+/// name, caller, key policy, identity policies, session policy, grant, expected.
+type Case<'a> = (
+    &'a str,
+    &'a Principal,
+    &'a Policy,
+    Vec<&'a Policy>,
+    Option<&'a Policy>,
+    bool,
+    Decision,
+);
+
 #[test]
 fn kms_table() {
     let f = fixtures();
@@ -107,7 +118,7 @@ fn kms_table() {
     use PolicyKind::{Identity, Resource, Session};
 
     #[rustfmt::skip]
-    let cases: Vec<(&str, &Principal, &Policy, Vec<&Policy>, Option<&Policy>, bool, Decision)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         ("same account, key policy names the user", &alice, &f.kp_alice, vec![], None, false, Allow),
         ("same account, via account + identity", &alice, &f.kp_account, vec![&f.id_allow], None, false, Allow),
         ("same account, via account, no identity policy", &alice, &f.kp_account, vec![], None, false, ImplicitDeny),
