@@ -235,12 +235,19 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         audit.clone(),
         config.deletion_interval,
     ));
+    // Rotation and imported-material expiry run on the same tick as deletion.
+    let rotation_job = tokio::spawn(keyfort_server::jobs::rotation_loop(
+        Arc::clone(&opened.kms),
+        audit.clone(),
+        config.deletion_interval,
+    ));
     let state = Arc::new(keyfort_server::AppState {
         audit,
         ..keyfort_server::AppState::new(Arc::clone(&opened.kms), config)
     });
     keyfort_server::serve(listener, state, tls, shutdown).await?;
     jobs.abort();
+    rotation_job.abort();
     if let Some(audit) = &audit_for_shutdown {
         // Move the journal's records into the database before exiting.
         if let Err(e) = audit.store().maintain() {

@@ -105,7 +105,7 @@ async fn unsupported_specs_and_options_are_refused() {
     );
     assert_code!(
         c.create_key()
-            .origin(aws_sdk_kms::types::OriginType::External)
+            .origin(aws_sdk_kms::types::OriginType::AwsCloudhsm)
             .send()
             .await,
         "UnsupportedOperationException"

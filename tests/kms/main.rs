@@ -11,4 +11,5 @@ mod auth;
 mod crypto;
 mod keys;
 mod last_usage;
+mod rotation;
 mod tags_policy;

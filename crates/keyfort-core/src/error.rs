@@ -76,6 +76,18 @@ pub enum KmsError {
     /// The caller is not allowed to do this.
     #[error("{0}")]
     AccessDenied(String),
+    /// A rotation of this key is in progress or about to start.
+    #[error("{0}")]
+    Conflict(String),
+    /// Reimported key material is not the material the key had.
+    #[error("{0}")]
+    IncorrectKeyMaterial(String),
+    /// The import token's 24 hours have passed.
+    #[error("{0}")]
+    ExpiredImportToken(String),
+    /// The import token is unknown or belongs to another key.
+    #[error("{0}")]
+    InvalidImportToken(String),
     /// A storage failure. The message to the client says nothing about it.
     #[error("storage failure")]
     Store(#[from] StoreError),
@@ -113,6 +125,10 @@ impl KmsError {
             KmsError::InvalidMac(_) => "KMSInvalidMacException",
             KmsError::DryRun => "DryRunOperationException",
             KmsError::AccessDenied(_) => "AccessDeniedException",
+            KmsError::Conflict(_) => "ConflictException",
+            KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
+            KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
+            KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
             KmsError::Store(_) | KmsError::Crypto(_) | KmsError::Internal(_) => {
                 "KMSInternalException"
             }

@@ -120,6 +120,60 @@ aws_enum!(
     }
 );
 
+aws_enum!(
+    /// How a backing key after the first was added (ListKeyRotations' RotationType).
+    RotationType {
+        Automatic = "AUTOMATIC",
+        OnDemand = "ON_DEMAND",
+    }
+);
+
+aws_enum!(
+    /// Whether imported key material expires.
+    ExpirationModel {
+        Expires = "KEY_MATERIAL_EXPIRES",
+        DoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+    }
+);
+
+aws_enum!(
+    /// Whether imported key material is present.
+    ImportState {
+        Imported = "IMPORTED",
+        PendingImport = "PENDING_IMPORT",
+    }
+);
+
+aws_enum!(
+    /// How imported key material is wrapped (GetParametersForImport).
+    WrappingAlgorithm {
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+        Sm2Pke = "SM2PKE",
+    }
+);
+
+aws_enum!(
+    /// The wrapping key's spec (GetParametersForImport).
+    WrappingKeySpec {
+        Rsa2048 = "RSA_2048",
+        Rsa3072 = "RSA_3072",
+        Rsa4096 = "RSA_4096",
+        Sm2 = "SM2",
+    }
+);
+
+aws_enum!(
+    /// Whether imported material is new to the key or reimported.
+    ImportType {
+        NewKeyMaterial = "NEW_KEY_MATERIAL",
+        ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+    }
+);
+
 /// A 12-digit AWS account id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId(String);
@@ -194,6 +248,43 @@ pub struct BackingKeyRecord {
     pub sealed: Vec<u8>,
     /// Creation time in milliseconds since the epoch.
     pub created_ms: i64,
+    /// How this version was added; `None` for a key's first material.
+    pub rotation_type: Option<RotationType>,
+    /// When this version became current by a rotation (`None` for the first material
+    /// and for imported material still waiting for its rotation).
+    pub rotated_ms: Option<i64>,
+    /// Set for imported material (keys of Origin EXTERNAL).
+    pub import: Option<ImportedMaterial>,
+}
+
+impl BackingKeyRecord {
+    /// Whether the material is present (generated material always is; imported
+    /// material is absent after it expired or was deleted).
+    pub fn is_present(&self) -> bool {
+        self.import
+            .as_ref()
+            .is_none_or(|i| i.state == ImportState::Imported)
+    }
+    /// Whether this is imported material waiting for RotateKeyOnDemand.
+    pub fn is_pending_rotation(&self) -> bool {
+        self.import.as_ref().is_some_and(|i| i.pending_rotation)
+    }
+}
+
+/// What keyfort knows about imported key material besides the material itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedMaterial {
+    /// IMPORTED, or PENDING_IMPORT once deleted or expired (the sealed material is
+    /// then empty).
+    pub state: ImportState,
+    /// Whether it expires.
+    pub expiration: ExpirationModel,
+    /// When it expires (with [`ExpirationModel::Expires`]), milliseconds since the epoch.
+    pub valid_to_ms: Option<i64>,
+    /// The caller's description of the material (0..256 characters).
+    pub description: String,
+    /// Imported as new material for an on-demand rotation that has not happened yet.
+    pub pending_rotation: bool,
 }
 
 /// A KMS key, as stored.
@@ -227,8 +318,13 @@ pub struct KeyRecord {
     pub policy: String,
     /// Tags, in insertion order, unique by key.
     pub tags: Vec<Tag>,
-    /// The material versions; the last is current. Never empty for AWS_KMS keys.
+    /// The material versions, oldest first; the current one is the last that is not
+    /// waiting for a rotation. Never empty for AWS_KMS keys.
     pub backing_keys: Vec<BackingKeyRecord>,
+    /// The automatic rotation period in days when automatic rotation is enabled.
+    pub rotation_period_days: Option<u32>,
+    /// When the next automatic rotation is due, milliseconds since the epoch.
+    pub next_rotation_ms: Option<i64>,
 }
 
 impl KeyRecord {
@@ -239,9 +335,12 @@ impl KeyRecord {
             self.region, self.account, self.id
         )
     }
-    /// The current (newest) backing key.
+    /// The current backing key: the newest that is not waiting for a rotation.
     pub fn current_backing_key(&self) -> Option<&BackingKeyRecord> {
-        self.backing_keys.last()
+        self.backing_keys
+            .iter()
+            .rev()
+            .find(|b| !b.is_pending_rotation())
     }
 }
 

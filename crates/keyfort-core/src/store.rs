@@ -55,9 +55,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new key with its backing keys; `Conflict` if (region, id) exists.
     fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
-    /// Replaces a key's mutable fields (state, description, dates, policy, tags) and
-    /// appends any backing keys not stored yet. `Missing` if absent.
+    /// Replaces a key's mutable fields (state, description, dates, policy, tags,
+    /// rotation schedule) and appends any backing keys not stored yet. Stored backing
+    /// keys keep their material, except imported material: its import fields are
+    /// replaced, and its sealed bytes too when they change (removed material is
+    /// overwritten before it is dropped). `Missing` if absent.
     fn update_key(&self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Like [`Store::update_key`], but only if the key's current backing key (the newest
+    /// not pending rotation) is still `expected_current`; returns whether it wrote.
+    /// This is how a rotation happens once even when several nodes race to do it.
+    fn rotate_key(&self, key: &KeyRecord, expected_current: &[u8; 32]) -> Result<bool, StoreError>;
     /// Reads a key with its backing keys.
     fn get_key(&self, region: &str, key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
     /// Lists key ids of an account in a region, ascending by id.
@@ -69,6 +76,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<String>, StoreError>;
     /// Keys (region, id) in PendingDeletion whose deletion time is at or before `now_ms`.
     fn keys_due_for_deletion(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
+    /// Keys (region, id) that are Enabled, have automatic rotation enabled, and whose
+    /// next rotation is due at or before `now_ms`.
+    fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
+    /// Keys (region, id) holding imported material (IMPORTED) whose ValidTo is at or
+    /// before `now_ms`.
+    fn keys_with_expired_material(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
     /// Deletes a key for good: its row, its aliases, and its backing keys, whose sealed
     /// material is overwritten before the rows are removed. Returns whether it existed.
     fn destroy_key(&self, region: &str, key_id: &str) -> Result<bool, StoreError>;

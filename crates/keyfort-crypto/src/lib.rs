@@ -38,6 +38,7 @@ mod asym;
 mod blob;
 mod context;
 mod error;
+mod import;
 mod keyfile;
 mod root;
 mod secret;
@@ -56,6 +57,7 @@ pub use blob::{
 };
 pub use context::canonical_encryption_context;
 pub use error::{Error, KeyFileError, KeyIdError, Malformed};
+pub use import::{ImportWrapping, unwrap_key_material};
 pub use keyfile::{KEY_FILE_LEN, KEY_FILE_MAGIC, KEY_FILE_VERSION_V1};
 pub use root::{RootKey, SEALED_OVERHEAD, SEALED_VERSION_V1};
 pub use secret::{KEY_LEN, SecretBytes, SymmetricKey, fill_random, random_bytes};

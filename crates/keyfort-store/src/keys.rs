@@ -3,7 +3,8 @@
 //! `Connection`), so the caller decides what is atomic.
 
 use keyfort_core::model::{
-    BackingKeyRecord, KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin,
+    BackingKeyRecord, ExpirationModel, ImportState, ImportedMaterial, KeyManager, KeyRecord,
+    KeySpec, KeyState, KeyUsage, Origin, RotationType,
 };
 use keyfort_core::store::{Page, StoreError};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -16,8 +17,9 @@ pub(crate) fn insert(conn: &Connection, key: &KeyRecord) -> Result<(), StoreErro
     let tags = tags_json(&key.tags)?;
     conn.prepare_cached(
         "INSERT INTO keys (region, key_id, account, description, state, usage, spec, \
-         origin, manager, created_ms, deletion_ms, pending_window_days, policy, tags) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         origin, manager, created_ms, deletion_ms, pending_window_days, policy, tags, \
+         rotation_period_days, next_rotation_ms) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )
     .and_then(|mut st| {
         st.execute(params![
@@ -35,6 +37,8 @@ pub(crate) fn insert(conn: &Connection, key: &KeyRecord) -> Result<(), StoreErro
             key.pending_window_days,
             key.policy,
             tags,
+            key.rotation_period_days,
+            key.next_rotation_ms,
         ])
     })
     .map_err(backend)?;
@@ -42,13 +46,15 @@ pub(crate) fn insert(conn: &Connection, key: &KeyRecord) -> Result<(), StoreErro
 }
 
 /// Replaces the mutable fields (description, state, deletion date and window, policy,
-/// tags) and appends backing keys not stored yet. `Missing` if there is no such key.
+/// tags, rotation schedule), updates imported material and appends backing keys not
+/// stored yet. `Missing` if there is no such key.
 pub(crate) fn update(conn: &Connection, key: &KeyRecord) -> Result<(), StoreError> {
     let tags = tags_json(&key.tags)?;
     let changed = conn
         .prepare_cached(
             "UPDATE keys SET description = ?3, state = ?4, deletion_ms = ?5, \
-             pending_window_days = ?6, policy = ?7, tags = ?8 \
+             pending_window_days = ?6, policy = ?7, tags = ?8, rotation_period_days = ?9, \
+             next_rotation_ms = ?10 \
              WHERE region = ?1 AND key_id = ?2",
         )
         .and_then(|mut st| {
@@ -61,13 +67,73 @@ pub(crate) fn update(conn: &Connection, key: &KeyRecord) -> Result<(), StoreErro
                 key.pending_window_days,
                 key.policy,
                 tags,
+                key.rotation_period_days,
+                key.next_rotation_ms,
             ])
         })
         .map_err(backend)?;
     if changed == 0 {
         return Err(StoreError::Missing);
     }
+    update_imported(conn, &key.id, &key.backing_keys)?;
     append_backing_keys(conn, &key.id, &key.backing_keys)
+}
+
+/// The id of a key's current backing key as stored: the newest not pending rotation.
+pub(crate) fn current_backing_id(
+    conn: &Connection,
+    key_id: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    conn.prepare_cached(
+        "SELECT backing_id FROM backing_keys WHERE key_id = ?1 AND pending_rotation = 0 \
+         ORDER BY seq DESC LIMIT 1",
+    )
+    .and_then(|mut st| st.query_row([key_id], |row| row.get(0)).optional())
+    .map_err(reading("backing_keys"))
+}
+
+/// Brings stored imported material in line with the record: its import fields, and
+/// its sealed bytes when they changed. Material that is being removed (the record's
+/// sealed bytes are empty) is zero-filled in place first, so the old bytes do not
+/// survive in the page. Generated material is never touched.
+fn update_imported(
+    conn: &Connection,
+    key_id: &str,
+    backing_keys: &[BackingKeyRecord],
+) -> Result<(), StoreError> {
+    for bk in backing_keys {
+        let Some(imp) = &bk.import else { continue };
+        if bk.sealed.is_empty() {
+            conn.prepare_cached(
+                "UPDATE backing_keys SET sealed = zeroblob(length(sealed)) \
+                 WHERE key_id = ?1 AND backing_id = ?2 AND length(sealed) > 0",
+            )
+            .and_then(|mut st| st.execute(params![key_id, &bk.id[..]]))
+            .map_err(backend)?;
+        }
+        conn.prepare_cached(
+            "UPDATE backing_keys SET sealed = ?3, rotation_type = ?4, rotated_ms = ?5, \
+             import_state = ?6, import_expiration = ?7, import_valid_to_ms = ?8, \
+             import_description = ?9, pending_rotation = ?10 \
+             WHERE key_id = ?1 AND backing_id = ?2 AND import_state IS NOT NULL",
+        )
+        .and_then(|mut st| {
+            st.execute(params![
+                key_id,
+                &bk.id[..],
+                bk.sealed,
+                bk.rotation_type.map(RotationType::as_str),
+                bk.rotated_ms,
+                imp.state.as_str(),
+                imp.expiration.as_str(),
+                imp.valid_to_ms,
+                imp.description,
+                imp.pending_rotation,
+            ])
+        })
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 /// Appends, in the given order, the backing keys whose id is not stored for `key_id`.
@@ -87,13 +153,30 @@ fn append_backing_keys(
         .map_err(reading("backing_keys"))?;
     let mut insert = conn
         .prepare_cached(
-            "INSERT INTO backing_keys (key_id, backing_id, seq, sealed, created_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key_id, backing_id) DO NOTHING",
+            "INSERT INTO backing_keys (key_id, backing_id, seq, sealed, created_ms, \
+             rotation_type, rotated_ms, import_state, import_expiration, import_valid_to_ms, \
+             import_description, pending_rotation) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
+             ON CONFLICT (key_id, backing_id) DO NOTHING",
         )
         .map_err(backend)?;
     for bk in backing_keys {
+        let imp = bk.import.as_ref();
         let inserted = insert
-            .execute(params![key_id, &bk.id[..], next, bk.sealed, bk.created_ms])
+            .execute(params![
+                key_id,
+                &bk.id[..],
+                next,
+                bk.sealed,
+                bk.created_ms,
+                bk.rotation_type.map(RotationType::as_str),
+                bk.rotated_ms,
+                imp.map(|i| i.state.as_str()),
+                imp.map(|i| i.expiration.as_str()),
+                imp.and_then(|i| i.valid_to_ms),
+                imp.map(|i| i.description.as_str()),
+                imp.is_some_and(|i| i.pending_rotation),
+            ])
             .map_err(backend)?;
         if inserted > 0 {
             next += 1;
@@ -116,6 +199,8 @@ struct RawKey {
     pending_window_days: Option<i64>,
     policy: String,
     tags: String,
+    rotation_period_days: Option<i64>,
+    next_rotation_ms: Option<i64>,
 }
 
 impl RawKey {
@@ -146,6 +231,13 @@ impl RawKey {
             policy: self.policy,
             tags: parse_tags(&self.tags)?,
             backing_keys,
+            rotation_period_days: self
+                .rotation_period_days
+                .map(|d| {
+                    u32::try_from(d).map_err(|_| corrupt(T, format!("rotation_period_days: {d}")))
+                })
+                .transpose()?,
+            next_rotation_ms: self.next_rotation_ms,
         })
     }
 }
@@ -160,7 +252,8 @@ pub(crate) fn get(
     let raw = conn
         .prepare_cached(
             "SELECT account, description, state, usage, spec, origin, manager, created_ms, \
-             deletion_ms, pending_window_days, policy, tags \
+             deletion_ms, pending_window_days, policy, tags, rotation_period_days, \
+             next_rotation_ms \
              FROM keys WHERE region = ?1 AND key_id = ?2",
         )
         .and_then(|mut st| {
@@ -178,6 +271,8 @@ pub(crate) fn get(
                     pending_window_days: row.get(9)?,
                     policy: row.get(10)?,
                     tags: row.get(11)?,
+                    rotation_period_days: row.get(12)?,
+                    next_rotation_ms: row.get(13)?,
                 })
             })
             .optional()
@@ -190,35 +285,82 @@ pub(crate) fn get(
     raw.decode(region, key_id, backing_keys).map(Some)
 }
 
+/// A backing key row's columns, read as stored, before decoding.
+struct RawBacking {
+    id: Vec<u8>,
+    sealed: Vec<u8>,
+    created_ms: i64,
+    rotation_type: Option<String>,
+    rotated_ms: Option<i64>,
+    import_state: Option<String>,
+    import_expiration: Option<String>,
+    import_valid_to_ms: Option<i64>,
+    import_description: Option<String>,
+    pending_rotation: bool,
+}
+
+impl RawBacking {
+    fn decode(self) -> Result<BackingKeyRecord, StoreError> {
+        const T: &str = "backing_keys";
+        let len = self.id.len();
+        let id = <[u8; 32]>::try_from(self.id)
+            .map_err(|_| corrupt(T, format!("backing_id of {len} bytes")))?;
+        let rotation_type = self
+            .rotation_type
+            .map(|r| parse_enum(T, "rotation_type", &r, RotationType::parse))
+            .transpose()?;
+        let import = match self.import_state {
+            None => None,
+            Some(state) => Some(ImportedMaterial {
+                state: parse_enum(T, "import_state", &state, ImportState::parse)?,
+                expiration: parse_enum(
+                    T,
+                    "import_expiration",
+                    self.import_expiration.as_deref().unwrap_or_default(),
+                    ExpirationModel::parse,
+                )?,
+                valid_to_ms: self.import_valid_to_ms,
+                description: self.import_description.unwrap_or_default(),
+                pending_rotation: self.pending_rotation,
+            }),
+        };
+        Ok(BackingKeyRecord {
+            id,
+            sealed: self.sealed,
+            created_ms: self.created_ms,
+            rotation_type,
+            rotated_ms: self.rotated_ms,
+            import,
+        })
+    }
+}
+
 fn backing_keys(conn: &Connection, key_id: &str) -> Result<Vec<BackingKeyRecord>, StoreError> {
     let rows = conn
         .prepare_cached(
-            "SELECT backing_id, sealed, created_ms FROM backing_keys \
-             WHERE key_id = ?1 ORDER BY seq",
+            "SELECT backing_id, sealed, created_ms, rotation_type, rotated_ms, import_state, \
+             import_expiration, import_valid_to_ms, import_description, pending_rotation \
+             FROM backing_keys WHERE key_id = ?1 ORDER BY seq",
         )
         .and_then(|mut st| {
             st.query_map([key_id], |row| {
-                Ok((
-                    row.get::<_, Vec<u8>>(0)?,
-                    row.get::<_, Vec<u8>>(1)?,
-                    row.get::<_, i64>(2)?,
-                ))
+                Ok(RawBacking {
+                    id: row.get(0)?,
+                    sealed: row.get(1)?,
+                    created_ms: row.get(2)?,
+                    rotation_type: row.get(3)?,
+                    rotated_ms: row.get(4)?,
+                    import_state: row.get(5)?,
+                    import_expiration: row.get(6)?,
+                    import_valid_to_ms: row.get(7)?,
+                    import_description: row.get(8)?,
+                    pending_rotation: row.get(9)?,
+                })
             })?
             .collect::<Result<Vec<_>, _>>()
         })
         .map_err(reading("backing_keys"))?;
-    rows.into_iter()
-        .map(|(id, sealed, created_ms)| {
-            let len = id.len();
-            let id = <[u8; 32]>::try_from(id)
-                .map_err(|_| corrupt("backing_keys", format!("backing_id of {len} bytes")))?;
-            Ok(BackingKeyRecord {
-                id,
-                sealed,
-                created_ms,
-            })
-        })
-        .collect()
+    rows.into_iter().map(RawBacking::decode).collect()
 }
 
 /// Key ids of an account in a region, ascending (byte order), strictly after
@@ -275,6 +417,43 @@ pub(crate) fn due_for_deletion(
         .collect()
     })
     .map_err(reading("keys"))
+}
+
+/// (region, key id) of Enabled keys with automatic rotation due at or before `now_ms`,
+/// soonest first.
+pub(crate) fn due_for_rotation(
+    conn: &Connection,
+    now_ms: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    conn.prepare_cached(
+        "SELECT region, key_id FROM keys WHERE next_rotation_ms <= ?1 AND state = ?2 \
+         AND rotation_period_days IS NOT NULL ORDER BY next_rotation_ms, region, key_id",
+    )
+    .and_then(|mut st| {
+        st.query_map(params![now_ms, KeyState::Enabled.as_str()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?
+        .collect()
+    })
+    .map_err(reading("keys"))
+}
+
+/// (region, key id) of keys holding imported material whose ValidTo has passed.
+pub(crate) fn with_expired_material(
+    conn: &Connection,
+    now_ms: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    conn.prepare_cached(
+        "SELECT DISTINCT k.region, k.key_id FROM backing_keys b \
+         JOIN keys k ON k.key_id = b.key_id \
+         WHERE b.import_state = 'IMPORTED' AND b.import_valid_to_ms <= ?1 \
+         ORDER BY k.region, k.key_id",
+    )
+    .and_then(|mut st| {
+        st.query_map(params![now_ms], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect()
+    })
+    .map_err(reading("backing_keys"))
 }
 
 /// Destroys a key: its aliases, its row, and (unless another region still holds a

@@ -79,8 +79,39 @@ CREATE TABLE aliases (
 CREATE INDEX aliases_by_target ON aliases (account, region, target_key_id);
 "#;
 
+/// Version 2: key rotation and imported key material.
+///
+/// - `keys.rotation_period_days` is set while automatic rotation is enabled;
+///   `next_rotation_ms` is when it is next due (indexed for the scheduler).
+/// - `backing_keys.rotation_type` / `rotated_ms` describe how and when a version became
+///   current (NULL for a key's first material).
+/// - The `import_*` columns are set only for imported material. `import_state` is
+///   `PENDING_IMPORT` once the material was deleted or expired; `sealed` is then empty
+///   (it was zero-filled first). `pending_rotation` marks imported material waiting for
+///   RotateKeyOnDemand.
+const V2: &str = r#"
+ALTER TABLE keys ADD COLUMN rotation_period_days INTEGER;
+ALTER TABLE keys ADD COLUMN next_rotation_ms INTEGER;
+CREATE INDEX keys_by_next_rotation ON keys (next_rotation_ms)
+    WHERE next_rotation_ms IS NOT NULL;
+
+ALTER TABLE backing_keys ADD COLUMN rotation_type TEXT
+    CHECK (rotation_type IN ('AUTOMATIC', 'ON_DEMAND'));
+ALTER TABLE backing_keys ADD COLUMN rotated_ms INTEGER;
+ALTER TABLE backing_keys ADD COLUMN import_state TEXT
+    CHECK (import_state IN ('IMPORTED', 'PENDING_IMPORT'));
+ALTER TABLE backing_keys ADD COLUMN import_expiration TEXT
+    CHECK (import_expiration IN ('KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE'));
+ALTER TABLE backing_keys ADD COLUMN import_valid_to_ms INTEGER;
+ALTER TABLE backing_keys ADD COLUMN import_description TEXT;
+ALTER TABLE backing_keys ADD COLUMN pending_rotation INTEGER NOT NULL DEFAULT 0
+    CHECK (pending_rotation IN (0, 1));
+CREATE INDEX backing_keys_by_expiry ON backing_keys (import_valid_to_ms)
+    WHERE import_state = 'IMPORTED' AND import_valid_to_ms IS NOT NULL;
+"#;
+
 /// Every migration, in order; entry `i` produces version `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -323,6 +323,24 @@ impl Store for SqliteStore {
         self.write(|tx| keys::update(tx, key))
     }
 
+    fn rotate_key(&self, key: &KeyRecord, expected_current: &[u8; 32]) -> Result<bool, StoreError> {
+        self.write(|tx| {
+            if keys::current_backing_id(tx, &key.id)?.as_deref() != Some(&expected_current[..]) {
+                return Ok(false);
+            }
+            keys::update(tx, key)?;
+            Ok(true)
+        })
+    }
+
+    fn keys_due_for_rotation(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+        keys::due_for_rotation(&self.lock(), now_ms)
+    }
+
+    fn keys_with_expired_material(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError> {
+        keys::with_expired_material(&self.lock(), now_ms)
+    }
+
     fn get_key(&self, region: &str, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
         self.read(|tx| keys::get(tx, region, key_id))
     }

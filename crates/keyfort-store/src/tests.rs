@@ -48,6 +48,8 @@ fn key_with(id: &str, region: &str, backing_keys: Vec<BackingKeyRecord>) -> KeyR
             value: "blue".to_owned(),
         }],
         backing_keys,
+        rotation_period_days: None,
+        next_rotation_ms: None,
     }
 }
 
@@ -56,6 +58,9 @@ fn bk(n: u8, sealed: Vec<u8>) -> BackingKeyRecord {
         id: [n; 32],
         sealed,
         created_ms: i64::from(n),
+        rotation_type: None,
+        rotated_ms: None,
+        import: None,
     }
 }
 

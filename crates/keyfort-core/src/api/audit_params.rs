@@ -59,7 +59,10 @@ impl Operation {
             | Operation::EnableKey(k)
             | Operation::DisableKey(k)
             | Operation::CancelKeyDeletion(k)
-            | Operation::GetPublicKey(k) => {
+            | Operation::GetPublicKey(k)
+            | Operation::DisableKeyRotation(k)
+            | Operation::GetKeyRotationStatus(k)
+            | Operation::RotateKeyOnDemand(k) => {
                 m.insert("keyId".into(), key(k));
             }
             Operation::ListKeys(p) => page(&mut m, p),
@@ -186,6 +189,61 @@ impl Operation {
                 m.insert("keyId".into(), key(&g.key));
                 m.insert("keyPairSpec".into(), json!(g.spec.as_str()));
                 m.insert("encryptionContext".into(), json!(g.context));
+            }
+            Operation::EnableKeyRotation {
+                key: k,
+                rotation_period_days,
+            } => {
+                m.insert("keyId".into(), key(k));
+                if let Some(days) = rotation_period_days {
+                    m.insert("rotationPeriodInDays".into(), json!(days));
+                }
+            }
+            Operation::ListKeyRotations(l) => {
+                m.insert("keyId".into(), key(&l.key));
+                m.insert(
+                    "includeKeyMaterial".into(),
+                    json!(if l.all_key_material {
+                        "ALL_KEY_MATERIAL"
+                    } else {
+                        "ROTATIONS_ONLY"
+                    }),
+                );
+                page(&mut m, &l.page);
+            }
+            Operation::GetParametersForImport(g) => {
+                m.insert("keyId".into(), key(&g.key));
+                m.insert("wrappingAlgorithm".into(), json!(g.algorithm.as_str()));
+                m.insert(
+                    "wrappingKeySpec".into(),
+                    json!(g.wrapping_key_spec.as_str()),
+                );
+            }
+            // Never the token or the wrapped material.
+            Operation::ImportKeyMaterial(i) => {
+                m.insert("keyId".into(), key(&i.key));
+                m.insert("expirationModel".into(), json!(i.expiration.as_str()));
+                if let Some(ms) = i.valid_to_ms {
+                    m.insert("validTo".into(), json!(ms / 1000));
+                }
+                if let Some(t) = i.import_type {
+                    m.insert("importType".into(), json!(t.as_str()));
+                }
+                if let Some(d) = &i.description {
+                    m.insert("keyMaterialDescription".into(), json!(d));
+                }
+                if let Some(id) = &i.key_material_id {
+                    m.insert("keyMaterialId".into(), json!(crate::model::hex(id)));
+                }
+            }
+            Operation::DeleteImportedKeyMaterial {
+                key: k,
+                key_material_id,
+            } => {
+                m.insert("keyId".into(), key(k));
+                if let Some(id) = key_material_id {
+                    m.insert("keyMaterialId".into(), json!(crate::model::hex(id)));
+                }
             }
         }
         Value::Object(m)

@@ -2,9 +2,11 @@
 //! botocore's model checked here (ValidationException), so handlers never see raw JSON.
 
 mod audit_params;
+mod material;
 pub mod wire;
 
 pub use audit_params::is_read_only;
+pub use material::{GetParametersForImport, ImportKeyMaterial, ListKeyRotations};
 
 use std::collections::BTreeMap;
 
@@ -300,6 +302,32 @@ pub enum Operation {
     },
     /// GenerateDataKeyPair / GenerateDataKeyPairWithoutPlaintext.
     GenerateDataKeyPair(GenerateDataKeyPair),
+    /// EnableKeyRotation.
+    EnableKeyRotation {
+        /// Key.
+        key: KeyRef,
+        /// 90..2560 days; 365 when absent.
+        rotation_period_days: Option<u32>,
+    },
+    /// DisableKeyRotation.
+    DisableKeyRotation(KeyRef),
+    /// GetKeyRotationStatus.
+    GetKeyRotationStatus(KeyRef),
+    /// RotateKeyOnDemand.
+    RotateKeyOnDemand(KeyRef),
+    /// ListKeyRotations.
+    ListKeyRotations(ListKeyRotations),
+    /// GetParametersForImport.
+    GetParametersForImport(GetParametersForImport),
+    /// ImportKeyMaterial.
+    ImportKeyMaterial(ImportKeyMaterial),
+    /// DeleteImportedKeyMaterial.
+    DeleteImportedKeyMaterial {
+        /// Key.
+        key: KeyRef,
+        /// Which material; the current one when absent.
+        key_material_id: Option<[u8; 32]>,
+    },
 }
 
 impl Operation {
@@ -325,6 +353,8 @@ impl Operation {
                 | Operation::VerifyMac(_)
                 | Operation::DeriveSharedSecret { .. }
                 | Operation::GenerateDataKeyPair(_)
+                | Operation::GetKeyRotationStatus(_)
+                | Operation::ListKeyRotations(_)
         )
     }
 }
@@ -364,6 +394,14 @@ pub const OPERATIONS: &[&str] = &[
     "DeriveSharedSecret",
     "GenerateDataKeyPair",
     "GenerateDataKeyPairWithoutPlaintext",
+    "EnableKeyRotation",
+    "DisableKeyRotation",
+    "GetKeyRotationStatus",
+    "RotateKeyOnDemand",
+    "ListKeyRotations",
+    "GetParametersForImport",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
 ];
 
 /// Every operation in botocore's KMS model (2014-11-01). Those keyfort does not answer
@@ -696,6 +734,22 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Operation, KmsError> {
                 dry_run: r.dry_run.unwrap_or(false),
             })
         }
+        "EnableKeyRotation" => Operation::EnableKeyRotation {
+            key: key_ref(r.key_id, "keyId")?,
+            rotation_period_days: material::rotation_period(r.rotation_period_in_days)?,
+        },
+        "DisableKeyRotation" => Operation::DisableKeyRotation(key_ref(r.key_id, "keyId")?),
+        "GetKeyRotationStatus" => Operation::GetKeyRotationStatus(key_ref(r.key_id, "keyId")?),
+        "RotateKeyOnDemand" => Operation::RotateKeyOnDemand(key_ref(r.key_id, "keyId")?),
+        "ListKeyRotations" => Operation::ListKeyRotations(material::list_key_rotations(r)?),
+        "GetParametersForImport" => {
+            Operation::GetParametersForImport(material::get_parameters_for_import(r)?)
+        }
+        "ImportKeyMaterial" => Operation::ImportKeyMaterial(material::import_key_material(r)?),
+        "DeleteImportedKeyMaterial" => Operation::DeleteImportedKeyMaterial {
+            key: key_ref(r.key_id, "keyId")?,
+            key_material_id: material::key_material_id(r.key_material_id)?,
+        },
         _ => return Err(KmsError::Internal("operation listed but not decoded")),
     })
 }

@@ -104,7 +104,7 @@ fn usable(key: &LiveKey, usage: KeyUsage) -> Result<&Material> {
             r.usage
         )));
     }
-    Ok(&key.current()?.1)
+    Ok(key.current()?.1)
 }
 
 fn asym(material: &Material) -> Result<&AsymKey> {
@@ -167,7 +167,7 @@ impl Kms {
 
     pub(super) fn sign(&self, caller: &Caller<'_>, req: SignVerify) -> Result<Vec<u8>> {
         let (key, ()) = self.signing_key(caller, &req)?;
-        let k = asym(&key.current()?.1)?;
+        let k = asym(key.current()?.1)?;
         let signature = k
             .sign(req.algorithm, req.message_type, req.message.expose())
             .map_err(input_error)?;
@@ -180,7 +180,7 @@ impl Kms {
 
     pub(super) fn verify(&self, caller: &Caller<'_>, req: SignVerify) -> Result<Vec<u8>> {
         let (key, ()) = self.signing_key(caller, &req)?;
-        let k = asym(&key.current()?.1)?;
+        let k = asym(key.current()?.1)?;
         let signature = req.signature.as_deref().unwrap_or_default();
         let valid = k
             .verify(
@@ -208,7 +208,7 @@ impl Kms {
         if r.state != KeyState::Enabled {
             return Err(state_error(r));
         }
-        let Material::Asym(k) = &key.current()?.1 else {
+        let Material::Asym(k) = key.current()?.1 else {
             return Err(KmsError::UnsupportedOperation(format!(
                 "{} is a {} key; only asymmetric keys have a public key.",
                 r.arn(),
@@ -251,7 +251,7 @@ impl Kms {
 
     pub(super) fn generate_mac(&self, caller: &Caller<'_>, req: Mac) -> Result<Vec<u8>> {
         let key = self.mac_key(caller, &req)?;
-        let Material::Hmac(h) = &key.current()?.1 else {
+        let Material::Hmac(h) = key.current()?.1 else {
             return Err(KmsError::Internal("not HMAC"));
         };
         json(&MacReply {
@@ -263,7 +263,7 @@ impl Kms {
 
     pub(super) fn verify_mac(&self, caller: &Caller<'_>, req: Mac) -> Result<Vec<u8>> {
         let key = self.mac_key(caller, &req)?;
-        let Material::Hmac(h) = &key.current()?.1 else {
+        let Material::Hmac(h) = key.current()?.1 else {
             return Err(KmsError::Internal("not HMAC"));
         };
         if !h.verify(req.message.expose(), req.mac.as_deref().unwrap_or_default()) {

@@ -76,6 +76,9 @@ impl Kms {
             id,
             sealed,
             created_ms: self.now_ms(),
+            rotation_type: None,
+            rotated_ms: None,
+            import: None,
         })
     }
 
@@ -85,9 +88,9 @@ impl Kms {
                 "keyfort has no custom key stores.".into(),
             ));
         }
-        if req.origin != Origin::AwsKms {
+        if !matches!(req.origin, Origin::AwsKms | Origin::External) {
             return Err(KmsError::UnsupportedOperation(format!(
-                "Origin {} is not supported by keyfort yet; use AWS_KMS.",
+                "Origin {} needs a custom key store, which keyfort does not have; use AWS_KMS or EXTERNAL.",
                 req.origin
             )));
         }
@@ -103,13 +106,23 @@ impl Kms {
         };
         check_policy(&policy)?;
         let id = new_key_id()?;
+        // A key for imported material starts without any, awaiting ImportKeyMaterial.
+        let external = req.origin == Origin::External;
         let record = KeyRecord {
-            backing_keys: vec![self.new_backing_key(&id, req.spec)?],
+            backing_keys: if external {
+                Vec::new()
+            } else {
+                vec![self.new_backing_key(&id, req.spec)?]
+            },
             id,
             account: caller.account().clone(),
             region: caller.region.to_owned(),
             description: req.description,
-            state: KeyState::Enabled,
+            state: if external {
+                KeyState::PendingImport
+            } else {
+                KeyState::Enabled
+            },
             usage: req.usage,
             spec: req.spec,
             origin: req.origin,
@@ -119,6 +132,8 @@ impl Kms {
             pending_window_days: None,
             policy,
             tags: req.tags,
+            rotation_period_days: None,
+            next_rotation_ms: None,
         };
         {
             let _w = self.lock_writer();

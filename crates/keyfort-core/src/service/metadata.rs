@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::api::wire::{ser_epoch, ser_opt_epoch};
 use crate::error::{KmsError, Result};
-use crate::model::{AccountId, KeyRecord, KeyState, hex};
+use crate::model::{AccountId, ImportState, KeyRecord, KeyState, hex};
 
 /// The wire KeyMetadata structure.
 #[derive(Debug, Serialize)]
@@ -42,12 +42,20 @@ pub(crate) struct KeyMetadata<'a> {
     pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<&'static str>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_opt_epoch"
+    )]
+    valid_to: Option<i64>,
 }
 
 impl<'a> KeyMetadata<'a> {
     pub(crate) fn of(r: &'a KeyRecord) -> KeyMetadata<'a> {
         let pending = r.state == KeyState::PendingDeletion;
         let algs = crate::keyspec::algorithms(r.spec, r.usage);
+        let imported = r.current_backing_key().and_then(|b| b.import.as_ref());
         KeyMetadata {
             aws_account_id: r.account.as_str(),
             key_id: &r.id,
@@ -69,6 +77,13 @@ impl<'a> KeyMetadata<'a> {
             multi_region: false,
             pending_deletion_window_in_days: if pending { r.pending_window_days } else { None },
             current_key_material_id: r.current_backing_key().map(|b| hex(&b.id)),
+            // For imported material: the current material's, while it is present.
+            expiration_model: imported
+                .filter(|i| i.state == ImportState::Imported)
+                .map(|i| i.expiration.as_str()),
+            valid_to: imported
+                .filter(|i| i.state == ImportState::Imported)
+                .and_then(|i| i.valid_to_ms),
         }
     }
 }

@@ -10,8 +10,10 @@ mod accounts;
 mod aliases;
 mod asym;
 mod crypto;
+mod import;
 mod keys;
 mod metadata;
+mod rotation;
 mod tags;
 
 use std::collections::HashMap;
@@ -29,6 +31,10 @@ use crate::model::{AccountId, KeyRecord, KeyState, hex};
 use crate::store::Store;
 
 pub use accounts::{Credential, Principal, generate_access_key};
+pub use import::{IMPORT_PARAMETERS_VALID_MS, MAX_VALID_TO_MS};
+pub use rotation::{
+    CONFLICT_WINDOW_MS, DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, RotationDone,
+};
 
 /// Who is calling, and in which region (the one in the SigV4 credential scope).
 #[derive(Debug, Clone, Copy)]
@@ -66,26 +72,30 @@ impl Caller<'_> {
 }
 
 /// A key with its backing keys unsealed, as cached.
+///
+/// Decrypt finds the backing key a blob names through a hash map, so a key rotated a
+/// hundred times decrypts as fast as a new one (see docs/rotation.md).
 pub(crate) struct LiveKey {
     pub(crate) record: KeyRecord,
-    /// (backing key id, material), oldest first; the last is current.
-    pub(crate) material: Vec<([u8; 32], Material)>,
+    /// Every backing key whose material is present, by id. Shared with the previous cache entry of the same key, so a
+    /// rotation does not unseal the older versions again.
+    material: Arc<HashMap<[u8; 32], Arc<Material>>>,
+    /// The current backing key (the newest not waiting for a rotation), if present.
+    current: Option<([u8; 32], Arc<Material>)>,
 }
 
 impl LiveKey {
     fn arn(&self) -> String {
         self.record.arn()
     }
-    fn current(&self) -> Result<&([u8; 32], Material)> {
-        self.material
-            .last()
-            .ok_or(KmsError::Internal("key has no backing key"))
+    fn current(&self) -> Result<(&[u8; 32], &Material)> {
+        self.current
+            .as_ref()
+            .map(|(id, m)| (id, m.as_ref()))
+            .ok_or(KmsError::Internal("key has no current backing key"))
     }
     fn backing(&self, id: &[u8; 32]) -> Option<&Material> {
-        self.material
-            .iter()
-            .find(|(bid, _)| bid == id)
-            .map(|(_, k)| k)
+        self.material.get(id).map(Arc::as_ref)
     }
 }
 
@@ -103,6 +113,8 @@ pub struct Kms {
     writer: Mutex<()>,
     /// Set when keys were destroyed and the store has not yet purged their traces.
     purge_pending: std::sync::atomic::AtomicBool,
+    /// Outstanding GetParametersForImport wrapping keys, by token (memory only).
+    imports: Mutex<import::ImportTokens>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -137,6 +149,7 @@ impl Kms {
             credentials: RwLock::new(HashMap::new()),
             writer: Mutex::new(()),
             purge_pending: std::sync::atomic::AtomicBool::new(false),
+            imports: Mutex::new(import::ImportTokens::default()),
         }
     }
 
@@ -204,6 +217,20 @@ impl Kms {
                 dry_run,
             } => self.derive_shared_secret(caller, &key, &public_key, dry_run),
             Operation::GenerateDataKeyPair(req) => self.generate_data_key_pair(caller, req),
+            Operation::EnableKeyRotation {
+                key,
+                rotation_period_days,
+            } => self.enable_key_rotation(caller, &key, rotation_period_days),
+            Operation::DisableKeyRotation(key) => self.disable_key_rotation(caller, &key),
+            Operation::GetKeyRotationStatus(key) => self.get_key_rotation_status(caller, &key),
+            Operation::RotateKeyOnDemand(key) => self.rotate_key_on_demand(caller, &key),
+            Operation::ListKeyRotations(req) => self.list_key_rotations(caller, &req),
+            Operation::GetParametersForImport(req) => self.get_parameters_for_import(caller, req),
+            Operation::ImportKeyMaterial(req) => self.import_key_material(caller, req),
+            Operation::DeleteImportedKeyMaterial {
+                key,
+                key_material_id,
+            } => self.delete_imported_key_material(caller, &key, key_material_id.as_ref()),
         }
     }
 
@@ -231,15 +258,33 @@ impl Kms {
             .map_err(KmsError::Crypto)
     }
 
-    /// Unseals every backing key of a record.
-    fn unseal(&self, record: KeyRecord) -> Result<LiveKey> {
-        let mut material = Vec::with_capacity(record.backing_keys.len());
-        for b in &record.backing_keys {
-            let aad = Self::backing_aad(&record.id, &b.id);
-            let raw = self.root.open(&b.sealed, &aad).map_err(KmsError::Crypto)?;
-            material.push((b.id, keyspec::load(record.spec, raw.expose())?));
+    /// Unseals every present backing key of a record. Material already unsealed in
+    /// `previous` (the cached entry of the same key) is reused: backing keys are
+    /// immutable once stored, except imported material, which is unsealed afresh.
+    fn unseal(&self, record: KeyRecord, previous: Option<&LiveKey>) -> Result<LiveKey> {
+        let mut material = HashMap::with_capacity(record.backing_keys.len());
+        for b in record.backing_keys.iter().filter(|b| b.is_present()) {
+            let reused = previous
+                .filter(|_| b.import.is_none())
+                .and_then(|p| p.material.get(&b.id));
+            let m = match reused {
+                Some(m) => Arc::clone(m),
+                None => {
+                    let aad = Self::backing_aad(&record.id, &b.id);
+                    let raw = self.root.open(&b.sealed, &aad).map_err(KmsError::Crypto)?;
+                    Arc::new(keyspec::load(record.spec, raw.expose())?)
+                }
+            };
+            material.insert(b.id, m);
         }
-        Ok(LiveKey { record, material })
+        let current = record
+            .current_backing_key()
+            .and_then(|b| material.get(&b.id).map(|m| (b.id, Arc::clone(m))));
+        Ok(LiveKey {
+            record,
+            material: Arc::new(material),
+            current,
+        })
     }
 
     /// Loads a key by (region, id), through the cache.
@@ -251,7 +296,7 @@ impl Kms {
         let Some(record) = self.store.get_key(region, id)? else {
             return Ok(None);
         };
-        let live = Arc::new(self.unseal(record)?);
+        let live = Arc::new(self.unseal(record, None)?);
         write(&self.keys).insert(ck, Arc::clone(&live));
         Ok(Some(live))
     }
@@ -259,7 +304,8 @@ impl Kms {
     /// Puts a freshly written record in the cache (called with the writer lock held).
     fn cache_key(&self, record: KeyRecord) -> Result<Arc<LiveKey>> {
         let ck = (record.region.clone(), record.id.clone());
-        let live = Arc::new(self.unseal(record)?);
+        let previous = read(&self.keys).get(&ck).cloned();
+        let live = Arc::new(self.unseal(record, previous.as_deref())?);
         write(&self.keys).insert(ck, Arc::clone(&live));
         Ok(live)
     }

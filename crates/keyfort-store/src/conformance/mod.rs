@@ -63,6 +63,7 @@ macro_rules! check_err {
 mod accounts;
 mod aliases;
 mod keys;
+mod rotation;
 
 /// Why a case failed: where, and what was seen.
 #[derive(Debug)]
@@ -130,6 +131,26 @@ pub const CASES: &[(&str, Case)] = &[
         "destroy_key_removes_everything",
         keys::destroy_key_removes_everything,
     ),
+    (
+        "rotation_fields_round_trip",
+        rotation::rotation_fields_round_trip,
+    ),
+    (
+        "rotate_key_is_compare_and_set",
+        rotation::rotate_key_is_compare_and_set,
+    ),
+    (
+        "keys_due_for_rotation_boundary",
+        rotation::keys_due_for_rotation_boundary,
+    ),
+    (
+        "imported_material_round_trip_and_removal",
+        rotation::imported_material_round_trip_and_removal,
+    ),
+    (
+        "keys_with_expired_material_boundary",
+        rotation::keys_with_expired_material_boundary,
+    ),
     ("alias_round_trip", aliases::alias_round_trip),
     ("alias_update_and_delete", aliases::alias_update_and_delete),
     (
@@ -195,6 +216,9 @@ fn backing(n: u8) -> BackingKeyRecord {
             .map(|i| n.wrapping_mul(31).wrapping_add(i))
             .collect(),
         created_ms: 1_700_000_000_000 + i64::from(n),
+        rotation_type: None,
+        rotated_ms: None,
+        import: None,
     }
 }
 
@@ -216,6 +240,8 @@ fn key(account: &AccountId, region: &str, id: &str) -> KeyRecord {
         policy: r#"{"Version":"2012-10-17","Statement":[]}"#.to_owned(),
         tags: Vec::new(),
         backing_keys: vec![backing(1)],
+        rotation_period_days: None,
+        next_rotation_ms: None,
     }
 }
 
