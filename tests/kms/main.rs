@@ -9,6 +9,7 @@ mod aliases;
 mod asym;
 mod auth;
 mod crypto;
+mod deletion;
 mod keys;
 mod last_usage;
 mod rotation;

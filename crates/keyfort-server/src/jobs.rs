@@ -91,6 +91,36 @@ pub async fn rotation_loop(kms: Arc<Kms>, audit: Option<Arc<AuditLog>>, interval
     }
 }
 
+/// Runs the deletion job once: deletes every key whose waiting period has ended and
+/// records each deletion in the audit trail before returning. Returns the ARNs.
+pub async fn run_deletions_once(kms: &Arc<Kms>, audit: Option<&AuditLog>) -> Vec<String> {
+    let k = Arc::clone(kms);
+    match tokio::task::spawn_blocking(move || k.run_due_deletions()).await {
+        Ok(Ok(deleted)) => {
+            if !deleted.is_empty() {
+                tracing::info!(
+                    count = deleted.len(),
+                    "deleted keys at the end of their waiting period"
+                );
+            }
+            if let Some(audit) = audit {
+                for arn in &deleted {
+                    record_deletion(audit, arn).await;
+                }
+            }
+            deleted
+        }
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, source = ?std::error::Error::source(&e), "deletion job failed");
+            Vec::new()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "deletion job panicked");
+            Vec::new()
+        }
+    }
+}
+
 /// Runs the deletion job every `interval` until the task is dropped; each deletion is
 /// recorded in the audit trail as a service event.
 pub async fn deletion_loop(kms: Arc<Kms>, audit: Option<Arc<AuditLog>>, interval: Duration) {
@@ -98,24 +128,6 @@ pub async fn deletion_loop(kms: Arc<Kms>, audit: Option<Arc<AuditLog>>, interval
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let kms = Arc::clone(&kms);
-        match tokio::task::spawn_blocking(move || kms.run_due_deletions()).await {
-            Ok(Ok(deleted)) if !deleted.is_empty() => {
-                tracing::info!(
-                    count = deleted.len(),
-                    "deleted keys at the end of their waiting period"
-                );
-                if let Some(audit) = &audit {
-                    for arn in deleted {
-                        record_deletion(audit, &arn).await;
-                    }
-                }
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, source = ?std::error::Error::source(&e), "deletion job failed")
-            }
-            Err(e) => tracing::error!(error = %e, "deletion job panicked"),
-        }
+        run_deletions_once(&kms, audit.as_deref()).await;
     }
 }
