@@ -49,62 +49,50 @@ pub struct AuthzInput<'a> {
     pub grant_allows: bool,
 }
 
-/// The first explicit deny among the policies that apply.
-fn explicit_deny(input: &AuthzInput<'_>) -> Option<PolicyKind> {
+/// Each policy evaluated once: the first explicit deny (resource, then identity,
+/// then session policy), or what each side allows.
+struct Sides {
+    resource: Option<AllowMatch>,
+    /// The identity side: root implicitly; users and sessions through an
+    /// identity policy. Not yet limited by the session policy.
+    identity: bool,
+    /// The session policy allows, or there is none.
+    session: bool,
+}
+
+fn evaluate_sides(input: &AuthzInput<'_>) -> Result<Sides, PolicyKind> {
     let req = &input.request;
-    if input
-        .resource_policy
-        .is_some_and(|p| p.evaluate(req).explicit_deny)
-    {
-        return Some(PolicyKind::Resource);
-    }
-    if identity_applies(req)
-        && input
-            .identity_policies
-            .iter()
-            .any(|p| p.evaluate(req).explicit_deny)
-    {
-        return Some(PolicyKind::Identity);
-    }
-    if input
-        .session_policy
-        .is_some_and(|p| p.evaluate(req).explicit_deny)
-    {
-        return Some(PolicyKind::Session);
-    }
-    None
-}
-
-/// Root, services and anonymous callers have no identity policies.
-fn identity_applies(req: &Request<'_>) -> bool {
-    matches!(
-        req.principal.kind,
-        PrincipalKind::IamUser | PrincipalKind::AssumedRole { .. }
-    )
-}
-
-/// Does the session policy (if any) allow? Without one, nothing is limited.
-fn session_allows(input: &AuthzInput<'_>) -> bool {
-    input
-        .session_policy
-        .is_none_or(|p| p.evaluate(&input.request).is_allowed())
-}
-
-/// The identity side: root implicitly; users and sessions through an identity
-/// policy, limited by the session policy.
-fn identity_allows(input: &AuthzInput<'_>) -> bool {
-    let req = &input.request;
-    match req.principal.kind {
+    let resource = match input.resource_policy.map(|p| p.evaluate(req)) {
+        Some(e) if e.explicit_deny => return Err(PolicyKind::Resource),
+        Some(e) => e.allow,
+        None => None,
+    };
+    let identity = match req.principal.kind {
         PrincipalKind::Root => true,
         PrincipalKind::IamUser | PrincipalKind::AssumedRole { .. } => {
-            input
-                .identity_policies
-                .iter()
-                .any(|p| p.evaluate(req).is_allowed())
-                && session_allows(input)
+            let mut allowed = false;
+            for p in input.identity_policies {
+                let e = p.evaluate(req);
+                if e.explicit_deny {
+                    return Err(PolicyKind::Identity);
+                }
+                allowed |= e.allow.is_some();
+            }
+            allowed
         }
+        // Services and anonymous callers have no identity policies.
         PrincipalKind::Service(_) | PrincipalKind::Anonymous => false,
-    }
+    };
+    let session = match input.session_policy.map(|p| p.evaluate(req)) {
+        Some(e) if e.explicit_deny => return Err(PolicyKind::Session),
+        Some(e) => e.allow.is_some(),
+        None => true,
+    };
+    Ok(Sides {
+        resource,
+        identity,
+        session,
+    })
 }
 
 /// Decides a request on a KMS key (AWS KMS's rules, DESIGN.md):
@@ -121,22 +109,22 @@ fn identity_allows(input: &AuthzInput<'_>) -> bool {
 ///    the caller AND the identity side allows;
 /// 4. otherwise a grant allows, or it is an implicit deny.
 pub fn authorize(input: &AuthzInput<'_>) -> Decision {
-    if let Some(kind) = explicit_deny(input) {
-        return Decision::ExplicitDeny(kind);
-    }
-    let req = &input.request;
-    let resource_allow = input.resource_policy.and_then(|p| p.evaluate(req).allow);
-    let p = req.principal;
+    let sides = match evaluate_sides(input) {
+        Ok(s) => s,
+        Err(kind) => return Decision::ExplicitDeny(kind),
+    };
+    let p = input.request.principal;
     let same_account = !p.has_account() || p.account == input.resource_account;
+    let identity = sides.identity && sides.session;
     let allowed = if same_account {
-        match resource_allow {
+        match sides.resource {
             Some(AllowMatch::Session) => true,
-            Some(AllowMatch::Principal) => session_allows(input),
-            Some(AllowMatch::Account) => identity_allows(input),
+            Some(AllowMatch::Principal) => sides.session,
+            Some(AllowMatch::Account) => identity,
             None => false,
         }
     } else {
-        resource_allow.is_some() && identity_allows(input)
+        sides.resource.is_some() && identity
     };
     if allowed || input.grant_allows {
         Decision::Allow
@@ -164,7 +152,7 @@ pub fn authorize_assume_role(input: &AuthzInput<'_>) -> Decision {
 }
 
 /// Decides an action on a resource without a resource policy (IAM and STS
-/// actions such as `iam:CreateUser` or `sts:GetCallerIdentity`-like checks):
+/// actions such as `iam:CreateUser`):
 /// an explicit deny in an identity or session policy denies; the root user of
 /// the account is allowed; a user or session needs an identity policy allow,
 /// within its session policy; services and anonymous callers are denied.
@@ -181,12 +169,9 @@ pub fn authorize_identity(
         session_policy,
         grant_allows: false,
     };
-    if let Some(kind) = explicit_deny(&input) {
-        return Decision::ExplicitDeny(kind);
-    }
-    if identity_allows(&input) {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
+    match evaluate_sides(&input) {
+        Err(kind) => Decision::ExplicitDeny(kind),
+        Ok(s) if s.identity && s.session => Decision::Allow,
+        Ok(_) => Decision::ImplicitDeny,
     }
 }

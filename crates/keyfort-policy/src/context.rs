@@ -33,8 +33,8 @@ pub fn normalize_key(key: &str) -> String {
 ///
 /// Key names are normalized with [`normalize_key`] on insert and lookup. A key
 /// with no values counts as absent. Keys derived from the principal
-/// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:userid`, `aws:username`,
-/// `aws:PrincipalType`, `aws:PrincipalServiceName`) need not be inserted: they
+/// (`aws:PrincipalArn`, `aws:PrincipalAccount`, `kms:CallerAccount`, `aws:userid`,
+/// `aws:username`, `aws:PrincipalType`, `aws:PrincipalServiceName`) need not be inserted: they
 /// are answered from the [`Principal`] when the context does not hold them.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
@@ -250,7 +250,7 @@ impl<'a> Request<'a> {
                 PrincipalKind::AssumedRole { role_arn, .. } => Some(role_arn),
                 _ => Some(&p.arn),
             },
-            "aws:principalaccount" if p.has_account() => Some(&p.account),
+            "aws:principalaccount" | "kms:calleraccount" if p.has_account() => Some(&p.account),
             "aws:userid" => Some(&p.userid),
             "aws:username" => p.username.as_deref(),
             "aws:principaltype" => Some(p.principal_type()),
