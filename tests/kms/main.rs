@@ -10,6 +10,7 @@ mod asym;
 mod auth;
 mod crypto;
 mod deletion;
+mod import;
 mod keys;
 mod last_usage;
 mod rotation;

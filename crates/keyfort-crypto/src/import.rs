@@ -82,8 +82,9 @@ mod tests {
     use crate::asym::{AsymSpec, generate_asym};
 
     /// Wraps like a client would (the inverse of `unwrap_key_material`), using only
-    /// aws-lc-rs primitives; the independent cross-check is the Python test in
-    /// tests/import_crosscheck.rs.
+    /// aws-lc-rs primitives. The independent cross-checks (Python `cryptography` and
+    /// the openssl CLI wrapping material for keyfort) are in the workspace's
+    /// tests/kms/import.rs.
     fn wrap(key: &AsymKey, alg: ImportWrapping, material: &[u8]) -> Vec<u8> {
         match alg {
             ImportWrapping::RsaOaepSha1 | ImportWrapping::RsaOaepSha256 => {
