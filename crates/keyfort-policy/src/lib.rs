@@ -19,6 +19,44 @@
 //!    [`authorize_identity`] (IAM actions). [`Policy::evaluate`] answers for one
 //!    policy alone.
 //!
+//! ```
+//! use keyfort_policy::*;
+//!
+//! # fn main() -> Result<(), PolicyError> {
+//! let key_policy = Policy::parse(
+//!     r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+//!         "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+//!         "Action": "kms:*", "Resource": "*"}]}"#,
+//!     PolicyKind::Resource,
+//! )?;
+//! let identity = Policy::parse(
+//!     r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+//!         "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": "*",
+//!         "Condition": {"StringEquals": {"kms:EncryptionContext:Dept": "${aws:PrincipalTag/Dept}"}}}}"#,
+//!     PolicyKind::Identity,
+//! )?;
+//! let alice = Principal::user("111122223333", "alice", "AIDAEXAMPLE");
+//! let context = Context::new()
+//!     .with("kms:EncryptionContext:Dept", "Sales")
+//!     .with("aws:PrincipalTag/Dept", "Sales");
+//! let input = AuthzInput {
+//!     request: Request {
+//!         principal: &alice,
+//!         action: "kms:Encrypt",
+//!         resource: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+//!         context: &context,
+//!     },
+//!     resource_account: "111122223333",
+//!     resource_policy: Some(&key_policy),
+//!     identity_policies: &[&identity],
+//!     session_policy: None,
+//!     grant_allows: false,
+//! };
+//! assert_eq!(authorize(&input), Decision::Allow);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # The evaluation model
 //!
 //! A statement applies when its principal, action, resource and every condition
@@ -52,6 +90,21 @@
 //!   `condition` module docs: absent keys make positive operators false and
 //!   negated operators true, `...IfExists` true, `ForAllValues:` true and
 //!   `ForAnyValue:` false.
+
+//!
+//! # Deliberately not here
+//!
+//! - Permissions boundaries, SCPs and RCPs (keyfort has no organizations).
+//! - `Federated` and `CanonicalUser` principals parse but never match (keyfort
+//!   has no web-identity, SAML or S3 principals); nor do unique ids (`AIDA...`)
+//!   that AWS leaves in a policy after a principal is deleted.
+//! - `NotPrincipal` in a trust policy is refused.
+//! - IAM's per-service validation (that an action or condition key exists) and
+//!   the document size limits: the caller checks sizes before parsing.
+//! - Request-time keys (`aws:CurrentTime`, `aws:SourceIp`, `kms:*` keys, tags)
+//!   come from the caller; only keys derived from the [`Principal`] are filled in.
+//! - The KMS key policy lockout safety check is the caller's: run [`authorize`]
+//!   for `kms:PutKeyPolicy` with the new policy and the caller's identity policies.
 
 #![forbid(unsafe_code)]
 
