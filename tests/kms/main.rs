@@ -13,5 +13,6 @@ mod deletion;
 mod import;
 mod keys;
 mod last_usage;
+mod managed;
 mod rotation;
 mod tags_policy;

@@ -57,6 +57,7 @@ impl Kms {
     ) -> Result<std::sync::Arc<super::LiveKey>> {
         not_alias(target)?;
         let key = self.resolve(caller, target)?;
+        super::managed::require_customer_managed(&key.record)?;
         if key.record.state == KeyState::PendingDeletion {
             return Err(super::state_error(&key.record));
         }

@@ -12,6 +12,7 @@ mod asym;
 mod crypto;
 mod import;
 mod keys;
+mod managed;
 mod metadata;
 mod rotation;
 mod tags;
@@ -32,6 +33,7 @@ use crate::store::Store;
 
 pub use accounts::{Credential, Principal, generate_access_key};
 pub use import::{IMPORT_PARAMETERS_VALID_MS, MAX_VALID_TO_MS};
+pub use managed::{AWS_MANAGED_SERVICES, aws_managed_service};
 pub use rotation::{
     CONFLICT_WINDOW_MS, DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, RotationDone,
 };
@@ -115,6 +117,9 @@ pub struct Kms {
     purge_pending: std::sync::atomic::AtomicBool,
     /// Outstanding GetParametersForImport wrapping keys, by token (memory only).
     imports: Mutex<import::ImportTokens>,
+    /// Serializes the creation of AWS managed keys (not the writer lock: creation can
+    /// be reached from a mutation that holds it).
+    managed: Mutex<()>,
 }
 
 impl std::fmt::Debug for Kms {
@@ -150,6 +155,7 @@ impl Kms {
             writer: Mutex::new(()),
             purge_pending: std::sync::atomic::AtomicBool::new(false),
             imports: Mutex::new(import::ImportTokens::default()),
+            managed: Mutex::new(()),
         }
     }
 
@@ -353,6 +359,13 @@ impl Kms {
                 write(&self.aliases).insert(ck, a.target_key_id.clone());
                 Ok(a.target_key_id)
             }
+            // alias/aws/<service>: the AWS managed key, made on first use.
+            None if managed::aws_managed_service(name).is_some() => {
+                let service = managed::aws_managed_service(name).unwrap_or_default();
+                let id = self.ensure_aws_managed_key(caller, service)?;
+                write(&self.aliases).insert(ck, id.clone());
+                Ok(id)
+            }
             None => Err(KmsError::NotFound(format!(
                 "Alias '{}' is not found.",
                 Self::alias_arn(caller, name)
@@ -418,6 +431,8 @@ impl Kms {
     ) -> Result<(T, KeyRecord)> {
         let _w = self.lock_writer();
         let mut record = self.resolve_for_write(caller, key)?;
+        // Every customer change goes through here; AWS managed keys take none.
+        managed::require_customer_managed(&record)?;
         let out = f(&mut record)?;
         self.store.update_key(&record)?;
         self.cache_key(record.clone())?;

@@ -16,9 +16,7 @@ use crate::api::wire::ser_opt_epoch;
 use crate::arn::KeyRef;
 use crate::clock::DAY_MS;
 use crate::error::{KmsError, Result};
-use crate::model::{
-    BackingKeyRecord, KeyManager, KeyRecord, KeySpec, KeyState, Origin, RotationType, hex,
-};
+use crate::model::{BackingKeyRecord, KeyRecord, KeySpec, KeyState, Origin, RotationType, hex};
 
 /// AWS's limit on on-demand rotations of one key (botocore's model documentation).
 pub const MAX_ON_DEMAND_ROTATIONS: usize = 25;
@@ -114,16 +112,6 @@ fn require_automatic_rotation(r: &KeyRecord) -> Result<()> {
     Ok(())
 }
 
-fn require_customer_managed(r: &KeyRecord) -> Result<()> {
-    if r.manager == KeyManager::Aws {
-        return Err(KmsError::UnsupportedOperation(format!(
-            "{} is an AWS managed key; its rotation is not configurable (it rotates every year).",
-            r.arn()
-        )));
-    }
-    Ok(())
-}
-
 /// Enable/DisableKeyRotation and RotateKeyOnDemand need an Enabled key.
 fn require_enabled(r: &KeyRecord) -> Result<()> {
     match r.state {
@@ -149,7 +137,6 @@ impl Kms {
     ) -> Result<Vec<u8>> {
         let now = self.now_ms();
         self.mutate_key(caller, key, |r| {
-            require_customer_managed(r)?;
             require_automatic_rotation(r)?;
             require_enabled(r)?;
             let days = period.unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
@@ -171,7 +158,6 @@ impl Kms {
         key: &KeyRef,
     ) -> Result<Vec<u8>> {
         self.mutate_key(caller, key, |r| {
-            require_customer_managed(r)?;
             require_automatic_rotation(r)?;
             require_enabled(r)?;
             r.rotation_period_days = None;
@@ -211,12 +197,7 @@ impl Kms {
         let now = self.now_ms();
         let _w = self.lock_writer();
         let mut r = self.resolve_for_write(caller, key)?;
-        if r.manager == KeyManager::Aws {
-            return Err(KmsError::UnsupportedOperation(format!(
-                "{} is an AWS managed key; on-demand rotation is only for customer managed keys.",
-                r.arn()
-            )));
-        }
+        super::managed::require_customer_managed(&r)?;
         if r.spec != KeySpec::SymmetricDefault {
             return Err(KmsError::UnsupportedOperation(format!(
                 "{} has KeySpec {}; on-demand rotation is supported only on symmetric encryption keys.",
