@@ -1,8 +1,6 @@
 //! The request side: who calls ([`Principal`]), what they ask ([`Request`]) and
 //! the condition keys that describe the call ([`Context`]).
 
-use std::collections::HashMap;
-
 use crate::wildcard::Resolver;
 
 /// Condition key prefixes whose suffix keeps its case: the encryption context key
@@ -38,7 +36,9 @@ pub fn normalize_key(key: &str) -> String {
 /// are answered from the [`Principal`] when the context does not hold them.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
-    entries: HashMap<String, Vec<String>>,
+    /// Sorted by normalized key: a request has a handful of keys, and a binary
+    /// search over them beats hashing (and cannot be flooded into collisions).
+    entries: Vec<(String, Vec<String>)>,
 }
 
 impl Context {
@@ -49,17 +49,28 @@ impl Context {
 
     /// Adds one value to `key` (a key may hold several, e.g. `kms:EncryptionContextKeys`).
     pub fn insert(&mut self, key: &str, value: impl Into<String>) -> &mut Context {
-        self.entries
-            .entry(normalize_key(key))
-            .or_default()
-            .push(value.into());
+        let value = value.into();
+        self.slot(key).push(value);
         self
     }
 
     /// Replaces the values of `key`.
     pub fn set(&mut self, key: &str, values: Vec<String>) -> &mut Context {
-        self.entries.insert(normalize_key(key), values);
+        *self.slot(key) = values;
         self
+    }
+
+    /// The value list of `key`, created empty if absent.
+    fn slot(&mut self, key: &str) -> &mut Vec<String> {
+        let key = normalize_key(key);
+        let i = match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, Vec::new()));
+                i
+            }
+        };
+        &mut self.entries[i].1
     }
 
     /// Builder form of [`Context::insert`].
@@ -75,9 +86,13 @@ impl Context {
     }
 
     pub(crate) fn get_normalized(&self, key: &str) -> Option<&[String]> {
+        let i = self
+            .entries
+            .binary_search_by(|(k, _)| k.as_str().cmp(key))
+            .ok()?;
         self.entries
-            .get(key)
-            .map(Vec::as_slice)
+            .get(i)
+            .map(|(_, v)| v.as_slice())
             .filter(|v| !v.is_empty())
     }
 }

@@ -382,4 +382,16 @@ proptest! {
         let req = Request { principal: &alice, action: "kms:Encrypt", resource: KEY, context: &ctx };
         prop_assert_eq!(policy.evaluate(&req).is_allowed(), glob(&p, &t, false));
     }
+
+    #[test]
+    fn action_glob_ignores_case_like_the_naive_matcher(p in "[aAbB*?]{1,8}", t in "[aAbB]{0,10}") {
+        let pattern = format!("s:{p}");
+        let doc = json!({"Statement": {"Effect": "Allow", "Action": pattern, "Resource": "*"}});
+        let policy = Policy::parse(&doc.to_string(), PolicyKind::Identity).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let alice = Principal::user(ACCT, "alice", "AIDAALICE");
+        let ctx = Context::new();
+        let action = format!("S:{t}");
+        let req = Request { principal: &alice, action: &action, resource: KEY, context: &ctx };
+        prop_assert_eq!(policy.evaluate(&req).is_allowed(), glob(&pattern, &action, true));
+    }
 }

@@ -272,8 +272,18 @@ fn glob(tokens: &[Token], text: &str, ci: bool, vars: &dyn Resolver) -> bool {
                 false
             }
             Some(Token::Star) => {
-                back = Some((ti + 1, pos));
+                // A trailing star takes the rest of the text.
+                if ti + 1 == tokens.len() {
+                    return true;
+                }
+                // The star first takes text up to the next place its following
+                // literal occurs; if it occurs nowhere, nothing can match.
+                let Some(np) = skip_to_literal(tokens.get(ti + 1), text, pos, ci) else {
+                    return false;
+                };
+                back = Some((ti + 1, np));
                 ti += 1;
+                pos = np;
                 continue;
             }
             Some(Token::One) => match text.get(pos..).and_then(|r| r.chars().next()) {
@@ -305,19 +315,46 @@ fn glob(tokens: &[Token], text: &str, ci: bool, vars: &dyn Resolver) -> bool {
             ti += 1;
             continue;
         }
-        match back {
-            Some((bt, bpos)) => match text.get(bpos..).and_then(|r| r.chars().next()) {
-                Some(c) => {
-                    let np = bpos + c.len_utf8();
-                    back = Some((bt, np));
-                    ti = bt;
-                    pos = np;
-                }
-                None => return false,
-            },
-            None => return false,
-        }
+        // Mismatch: the last star takes one more character (and then up to the
+        // next occurrence of its literal) and matching resumes after it.
+        let Some((bt, bpos)) = back else {
+            return false;
+        };
+        let Some(c) = text.get(bpos..).and_then(|r| r.chars().next()) else {
+            return false;
+        };
+        let Some(np) = skip_to_literal(tokens.get(bt), text, bpos + c.len_utf8(), ci) else {
+            return false;
+        };
+        back = Some((bt, np));
+        ti = bt;
+        pos = np;
     }
+}
+
+/// Where, from `from`, the literal `next` (the token after a star) first
+/// occurs; `from` itself when the next token is not a literal.
+fn skip_to_literal(next: Option<&Token>, text: &str, from: usize, ci: bool) -> Option<usize> {
+    let Some(Token::Lit(lit)) = next else {
+        return Some(from);
+    };
+    let rest = text.get(from..)?;
+    let needle = lit.as_bytes();
+    let hay = rest.as_bytes();
+    // Patterns and texts are short: a plain scan beats setting up a substring
+    // searcher. Matching bytes of a UTF-8 literal can only start at a char boundary.
+    let last = hay.len().checked_sub(needle.len())?;
+    let first = *needle.first()?;
+    (0..=last)
+        .find(|&i| {
+            let window = &hay[i..i + needle.len()];
+            if ci {
+                window[0].eq_ignore_ascii_case(&first) && window.eq_ignore_ascii_case(needle)
+            } else {
+                window[0] == first && window == needle
+            }
+        })
+        .map(|i| from + i)
 }
 
 #[cfg(test)]
