@@ -3,7 +3,9 @@
 
 /// Parses `2024-05-01`, `2024-05-01T12:30Z`, `2024-05-01T12:30:00Z`,
 /// `2024-05-01T12:30:00.123+02:00`, the basic forms `20240501T123000Z`, or an
-/// integer of epoch seconds. A date-time without a zone is UTC.
+/// integer of epoch seconds. A date-time without a zone is UTC. Eight digits
+/// read as a basic-form date (`20240501`), not as epoch seconds (which would be
+/// a moment in 1970).
 pub(crate) fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
     if !s.is_empty()

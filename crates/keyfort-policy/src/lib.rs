@@ -86,10 +86,21 @@
 //!   `*` and `?` are wildcards in Action, Resource, `StringLike` and `Arn*`.
 //! - Condition key names ignore case, except the part after
 //!   `kms:EncryptionContext:` and tag keys; see [`normalize_key`].
-//! - Condition operators and the set qualifiers are described in the
-//!   `condition` module docs: absent keys make positive operators false and
-//!   negated operators true, `...IfExists` true, `ForAllValues:` true and
-//!   `ForAnyValue:` false.
+//! - Every IAM condition operator: `String{Equals,NotEquals,EqualsIgnoreCase,
+//!   NotEqualsIgnoreCase,Like,NotLike}`, `Numeric*`, `Date*` (ISO 8601 or epoch
+//!   seconds), `Bool`, `BinaryEquals` (base64), `IpAddress`/`NotIpAddress` (IPv4
+//!   and IPv6 CIDR), `Arn{Equals,Like,NotEquals,NotLike}` (each of the six ARN
+//!   components matched on its own), `Null`, each with `IfExists`, and the
+//!   `ForAnyValue:` / `ForAllValues:` qualifiers. Operator names ignore case.
+//! - In a Condition block operators AND, keys AND, values OR; a negated
+//!   operator holds when no value matches (NOR). A key absent from the request
+//!   makes a positive operator false and a negated one true (as the IAM
+//!   reference says); `...IfExists` makes it true; `Null` tests presence.
+//!   `ForAnyValue:` holds when some request value satisfies the operator (false
+//!   for an absent key), `ForAllValues:` when every one does (true for an absent
+//!   key); with a negated operator each request value is tested with NOR.
+//!   Without a qualifier a multi-valued key behaves as `ForAnyValue:` for
+//!   positive operators and as the negation of that for negated ones.
 
 //!
 //! # Deliberately not here
@@ -133,5 +144,5 @@ pub use combine::{AuthzInput, Decision, authorize, authorize_assume_role, author
 pub use context::{Context, Principal, PrincipalKind, Request, normalize_key};
 pub use error::PolicyError;
 pub use evaluate::Evaluation;
-pub use parse::{Effect, Policy, PolicyKind, Version};
+pub use parse::{Policy, PolicyKind, Version};
 pub use principal::AllowMatch;
