@@ -644,3 +644,44 @@ fn trust_policy() {
         None
     );
 }
+
+#[test]
+fn parsed_policies_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Policy>();
+    assert_send_sync::<PolicyError>();
+    assert_send_sync::<Context>();
+    assert_send_sync::<Principal>();
+}
+
+#[test]
+fn context_lookup_is_independent_of_insertion_order() {
+    let keys = [
+        "b",
+        "kms:EncryptionContext:Z",
+        "a",
+        "AWS:SourceIp",
+        "c",
+        "kms:EncryptionContext:z",
+    ];
+    let mut forward = Context::new();
+    let mut backward = Context::new();
+    for (i, k) in keys.iter().enumerate() {
+        forward.insert(k, i.to_string());
+    }
+    for (i, k) in keys.iter().enumerate().rev() {
+        backward.insert(k, i.to_string());
+    }
+    for k in keys.iter().chain(&["aws:sourceip", "missing"]) {
+        assert_eq!(forward.get(k), backward.get(k), "{k}");
+    }
+    assert_eq!(
+        forward.get("kms:EncryptionContext:Z"),
+        Some(&["1".to_owned()][..])
+    );
+    assert_eq!(
+        forward.get("kms:EncryptionContext:z"),
+        Some(&["5".to_owned()][..])
+    );
+    assert_eq!(forward.get("aws:sourceip"), Some(&["3".to_owned()][..]));
+}
