@@ -12,8 +12,10 @@ pub enum Decision {
     Allow,
     /// A Deny statement matched in a policy of this kind; nothing can override it.
     ExplicitDeny(PolicyKind),
-    /// Nothing allowed the request (the default).
-    ImplicitDeny,
+    /// Nothing allowed the request (the default). The kind names the side that
+    /// lacked an allow: the resource (key or trust) policy, the identity
+    /// policies, or the session policy.
+    ImplicitDeny(PolicyKind),
 }
 
 impl Decision {
@@ -25,6 +27,37 @@ impl Decision {
     /// True for [`Decision::ExplicitDeny`].
     pub fn is_explicit_deny(self) -> bool {
         matches!(self, Decision::ExplicitDeny(_))
+    }
+
+    /// The end of AWS's AccessDenied message for this decision, e.g. `"with an
+    /// explicit deny in a resource-based policy"` or `"because no identity-based
+    /// policy allows the kms:Encrypt action"`; `None` for [`Decision::Allow`].
+    /// AWS's message is `User: {principal ARN} is not authorized to perform:
+    /// {action} on resource: {resource ARN} {reason}`.
+    pub fn denial_reason(self, action: &str) -> Option<String> {
+        let policy = |kind: PolicyKind| match kind {
+            PolicyKind::Resource | PolicyKind::Trust => "resource-based",
+            PolicyKind::Identity => "identity-based",
+            PolicyKind::Session => "session",
+        };
+        match self {
+            Decision::Allow => None,
+            Decision::ExplicitDeny(kind) => {
+                let article = if kind == PolicyKind::Identity {
+                    "an"
+                } else {
+                    "a"
+                };
+                Some(format!(
+                    "with an explicit deny in {article} {} policy",
+                    policy(kind)
+                ))
+            }
+            Decision::ImplicitDeny(kind) => Some(format!(
+                "because no {} policy allows the {action} action",
+                policy(kind)
+            )),
+        }
     }
 }
 
@@ -115,21 +148,27 @@ pub fn authorize(input: &AuthzInput<'_>) -> Decision {
     };
     let p = input.request.principal;
     let same_account = !p.has_account() || p.account == input.resource_account;
-    let identity = sides.identity && sides.session;
-    let allowed = if same_account {
-        match sides.resource {
-            Some(AllowMatch::Session) => true,
-            Some(AllowMatch::Principal) => sides.session,
-            Some(AllowMatch::Account) => identity,
-            None => false,
-        }
+    // The side that lacks an allow, if any.
+    let identity_gap = if !sides.identity {
+        Some(PolicyKind::Identity)
+    } else if !sides.session {
+        Some(PolicyKind::Session)
     } else {
-        sides.resource.is_some() && identity
+        None
     };
-    if allowed || input.grant_allows {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
+    let resource_gap = input
+        .resource_policy
+        .map_or(PolicyKind::Resource, Policy::kind);
+    let gap = match (same_account, sides.resource) {
+        (_, None) => Some(resource_gap),
+        (true, Some(AllowMatch::Session)) => None,
+        (true, Some(AllowMatch::Principal)) => (!sides.session).then_some(PolicyKind::Session),
+        (true, Some(AllowMatch::Account)) | (false, Some(_)) => identity_gap,
+    };
+    match gap {
+        None => Decision::Allow,
+        Some(_) if input.grant_allows => Decision::Allow,
+        Some(kind) => Decision::ImplicitDeny(kind),
     }
 }
 
@@ -143,7 +182,7 @@ pub fn authorize(input: &AuthzInput<'_>) -> Decision {
 /// root user cannot assume roles (AWS refuses it), so root is an implicit deny.
 pub fn authorize_assume_role(input: &AuthzInput<'_>) -> Decision {
     if input.request.principal.kind == PrincipalKind::Root {
-        return Decision::ImplicitDeny;
+        return Decision::ImplicitDeny(PolicyKind::Identity);
     }
     authorize(&AuthzInput {
         grant_allows: false,
@@ -171,7 +210,8 @@ pub fn authorize_identity(
     };
     match evaluate_sides(&input) {
         Err(kind) => Decision::ExplicitDeny(kind),
-        Ok(s) if s.identity && s.session => Decision::Allow,
-        Ok(_) => Decision::ImplicitDeny,
+        Ok(s) if !s.identity => Decision::ImplicitDeny(PolicyKind::Identity),
+        Ok(s) if !s.session => Decision::ImplicitDeny(PolicyKind::Session),
+        Ok(_) => Decision::Allow,
     }
 }

@@ -121,21 +121,21 @@ fn kms_table() {
     let cases: Vec<Case<'_>> = vec![
         ("same account, key policy names the user", &alice, &f.kp_alice, vec![], None, false, Allow),
         ("same account, via account + identity", &alice, &f.kp_account, vec![&f.id_allow], None, false, Allow),
-        ("same account, via account, no identity policy", &alice, &f.kp_account, vec![], None, false, ImplicitDeny),
-        ("same account, via account, identity allows another action", &alice, &f.kp_account, vec![&f.id_decrypt], None, false, ImplicitDeny),
-        ("same account, identity only (key policy allows someone else)", &alice, &f.kp_nobody, vec![&f.id_allow], None, false, ImplicitDeny),
+        ("same account, via account, no identity policy", &alice, &f.kp_account, vec![], None, false, ImplicitDeny(Identity)),
+        ("same account, via account, identity allows another action", &alice, &f.kp_account, vec![&f.id_decrypt], None, false, ImplicitDeny(Identity)),
+        ("same account, identity only (key policy allows someone else)", &alice, &f.kp_nobody, vec![&f.id_allow], None, false, ImplicitDeny(Resource)),
         ("root, via account: identity side implicit", &root, &f.kp_account, vec![], None, false, Allow),
-        ("root, key policy does not allow the account: locked out", &root, &f.kp_alice, vec![], None, false, ImplicitDeny),
+        ("root, key policy does not allow the account: locked out", &root, &f.kp_alice, vec![], None, false, ImplicitDeny(Resource)),
         ("cross account, both allow", &bob, &f.kp_cross_account, vec![&f.id_allow], None, false, Allow),
-        ("cross account, key policy only (account)", &bob, &f.kp_cross_account, vec![], None, false, ImplicitDeny),
-        ("cross account, key policy only (user)", &bob, &f.kp_bob, vec![], None, false, ImplicitDeny),
+        ("cross account, key policy only (account)", &bob, &f.kp_cross_account, vec![], None, false, ImplicitDeny(Identity)),
+        ("cross account, key policy only (user)", &bob, &f.kp_bob, vec![], None, false, ImplicitDeny(Identity)),
         ("cross account, key policy names user + identity", &bob, &f.kp_bob, vec![&f.id_allow], None, false, Allow),
-        ("cross account, identity only", &bob, &f.kp_account, vec![&f.id_allow], None, false, ImplicitDeny),
+        ("cross account, identity only", &bob, &f.kp_account, vec![&f.id_allow], None, false, ImplicitDeny(Resource)),
         ("cross account root, key policy allows its account", &other_root, &f.kp_cross_account, vec![], None, false, Allow),
-        ("cross account root, key policy does not", &other_root, &f.kp_account, vec![], None, false, ImplicitDeny),
-        ("cross account session named directly, no identity", &s9, &f.kp_other_session, vec![], None, false, ImplicitDeny),
+        ("cross account root, key policy does not", &other_root, &f.kp_account, vec![], None, false, ImplicitDeny(Resource)),
+        ("cross account session named directly, no identity", &s9, &f.kp_other_session, vec![], None, false, ImplicitDeny(Identity)),
         ("cross account session named directly + identity", &s9, &f.kp_other_session, vec![&f.id_allow], None, false, Allow),
-        ("cross account session + identity, session policy limits", &s9, &f.kp_other_session, vec![&f.id_allow], Some(&f.sp_decrypt), false, ImplicitDeny),
+        ("cross account session + identity, session policy limits", &s9, &f.kp_other_session, vec![&f.id_allow], Some(&f.sp_decrypt), false, ImplicitDeny(Session)),
         ("explicit deny in the key policy", &alice, &f.kp_deny_alice, vec![&f.id_allow], None, false, ExplicitDeny(Resource)),
         ("explicit deny in an identity policy", &alice, &f.kp_alice, vec![&f.id_allow, &f.id_deny], None, false, ExplicitDeny(Identity)),
         ("explicit deny in the session policy", &s1, &f.kp_account, vec![&f.id_allow], Some(&f.sp_deny), false, ExplicitDeny(Session)),
@@ -146,15 +146,15 @@ fn kms_table() {
         ("grant does not beat an identity deny", &alice, &f.kp_nobody, vec![&f.id_deny], None, true, ExplicitDeny(Identity)),
         ("session via account + identity, no session policy", &s1, &f.kp_account, vec![&f.id_allow], None, false, Allow),
         ("session via account + identity within the session policy", &s1, &f.kp_account, vec![&f.id_allow], Some(&f.sp_allow), false, Allow),
-        ("session via account + identity outside the session policy", &s1, &f.kp_account, vec![&f.id_allow], Some(&f.sp_decrypt), false, ImplicitDeny),
+        ("session via account + identity outside the session policy", &s1, &f.kp_account, vec![&f.id_allow], Some(&f.sp_decrypt), false, ImplicitDeny(Session)),
         ("session, key policy names the role", &s1, &f.kp_role, vec![], None, false, Allow),
         ("session, key policy names the role, within the session policy", &s1, &f.kp_role, vec![], Some(&f.sp_allow), false, Allow),
-        ("session, key policy names the role, outside the session policy", &s1, &f.kp_role, vec![], Some(&f.sp_decrypt), false, ImplicitDeny),
+        ("session, key policy names the role, outside the session policy", &s1, &f.kp_role, vec![], Some(&f.sp_decrypt), false, ImplicitDeny(Session)),
         ("session, key policy names the session: not limited", &s1, &f.kp_session, vec![], Some(&f.sp_decrypt), false, Allow),
         ("service principal named", &logs, &f.kp_service, vec![], None, false, Allow),
-        ("service principal, account-only key policy", &logs, &f.kp_account, vec![], None, false, ImplicitDeny),
-        ("anonymous", &anon, &f.kp_account, vec![], None, false, ImplicitDeny),
-        ("no key policy at all", &alice, &f.kp_nobody, vec![], None, false, ImplicitDeny),
+        ("service principal, account-only key policy", &logs, &f.kp_account, vec![], None, false, ImplicitDeny(Resource)),
+        ("anonymous", &anon, &f.kp_account, vec![], None, false, ImplicitDeny(Resource)),
+        ("no key policy at all", &alice, &f.kp_nobody, vec![], None, false, ImplicitDeny(Resource)),
     ];
     for (name, who, kp, ids, sp, grant, want) in cases {
         let ctx = Context::new();
@@ -189,11 +189,46 @@ fn kms_table() {
         session_policy: None,
         grant_allows: false,
     };
-    assert_eq!(authorize(&input), ImplicitDeny);
+    assert_eq!(authorize(&input), ImplicitDeny(Resource));
     input.grant_allows = true;
     assert!(authorize(&input).is_allowed());
-    assert!(!Decision::ImplicitDeny.is_explicit_deny());
-    assert!(Decision::ExplicitDeny(Resource).is_explicit_deny());
+    assert!(!ImplicitDeny(Resource).is_explicit_deny());
+    assert!(ExplicitDeny(Resource).is_explicit_deny());
+}
+
+#[test]
+fn denial_reasons_read_like_aws() {
+    use PolicyKind::{Identity, Resource, Session, Trust};
+    let r = |d: Decision| d.denial_reason("kms:Encrypt");
+    assert_eq!(r(Decision::Allow), None);
+    assert_eq!(
+        r(Decision::ExplicitDeny(Resource)).as_deref(),
+        Some("with an explicit deny in a resource-based policy")
+    );
+    assert_eq!(
+        r(Decision::ExplicitDeny(Trust)).as_deref(),
+        Some("with an explicit deny in a resource-based policy")
+    );
+    assert_eq!(
+        r(Decision::ExplicitDeny(Identity)).as_deref(),
+        Some("with an explicit deny in an identity-based policy")
+    );
+    assert_eq!(
+        r(Decision::ExplicitDeny(Session)).as_deref(),
+        Some("with an explicit deny in a session policy")
+    );
+    assert_eq!(
+        r(Decision::ImplicitDeny(Resource)).as_deref(),
+        Some("because no resource-based policy allows the kms:Encrypt action")
+    );
+    assert_eq!(
+        r(Decision::ImplicitDeny(Identity)).as_deref(),
+        Some("because no identity-based policy allows the kms:Encrypt action")
+    );
+    assert_eq!(
+        r(Decision::ImplicitDeny(Session)).as_deref(),
+        Some("because no session policy allows the kms:Encrypt action")
+    );
 }
 
 #[test]
@@ -280,7 +315,7 @@ fn assume_role() {
     );
     assert_eq!(
         run(&alice, &by_account, &[]),
-        Decision::ImplicitDeny,
+        Decision::ImplicitDeny(PolicyKind::Identity),
         "through the account: identity permission needed"
     );
     assert_eq!(run(&alice, &by_account, &[&id_assume]), Decision::Allow);
@@ -290,17 +325,17 @@ fn assume_role() {
     );
     assert_eq!(
         run(&bob, &by_other, &[]),
-        Decision::ImplicitDeny,
+        Decision::ImplicitDeny(PolicyKind::Identity),
         "cross account needs both"
     );
     assert_eq!(run(&bob, &by_other, &[&id_assume]), Decision::Allow);
     assert_eq!(
         run(&bob, &by_account, &[&id_assume]),
-        Decision::ImplicitDeny
+        Decision::ImplicitDeny(PolicyKind::Trust)
     );
     assert_eq!(
         run(&root, &by_account, &[]),
-        Decision::ImplicitDeny,
+        Decision::ImplicitDeny(PolicyKind::Identity),
         "root cannot assume roles"
     );
 }
@@ -329,7 +364,7 @@ fn identity_only() {
     assert_eq!(r(&root, "iam:CreateUser", &[], None), Decision::Allow);
     assert_eq!(
         r(&alice, "iam:CreateUser", &[], None),
-        Decision::ImplicitDeny
+        Decision::ImplicitDeny(PolicyKind::Identity)
     );
     assert_eq!(
         r(&alice, "iam:CreateUser", &[&allow], None),
@@ -342,10 +377,10 @@ fn identity_only() {
     assert_eq!(r(&s1, "iam:GetUser", &[&allow], Some(&sp)), Decision::Allow);
     assert_eq!(
         r(&s1, "iam:CreateUser", &[&allow], Some(&sp)),
-        Decision::ImplicitDeny
+        Decision::ImplicitDeny(PolicyKind::Session)
     );
     assert_eq!(
         r(&Principal::anonymous(), "iam:GetUser", &[&allow], None),
-        Decision::ImplicitDeny
+        Decision::ImplicitDeny(PolicyKind::Identity)
     );
 }
