@@ -323,8 +323,9 @@ pub async fn setup_extra(ep: &Endpoint) -> anyhow::Result<Extra> {
     })
 }
 
-/// Creates a symmetric key and encrypts once with it.
-pub async fn setup(ep: &Endpoint) -> anyhow::Result<Prepared> {
+/// Creates a symmetric key and encrypts once with it; then rotates the key
+/// `rotations` times, so the measured Decrypt opens its oldest material.
+pub async fn setup(ep: &Endpoint, rotations: u32) -> anyhow::Result<Prepared> {
     let created = call_ok(
         ep,
         "CreateKey",
@@ -352,6 +353,15 @@ pub async fn setup(ep: &Endpoint) -> anyhow::Result<Prepared> {
         .as_str()
         .ok_or_else(|| anyhow!("Encrypt's reply has no CiphertextBlob: {reply}"))?
         .to_owned();
+    for _ in 0..rotations {
+        call_ok(
+            ep,
+            "RotateKeyOnDemand",
+            &serde_json::json!({ "KeyId": key_id }),
+        )
+        .await
+        .context("rotating the benchmark key")?;
+    }
     // Check that the ciphertext round-trips before measuring Decrypt with it.
     let decrypted = call_ok(
         ep,

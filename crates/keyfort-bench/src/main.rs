@@ -139,6 +139,10 @@ struct RunArgs {
     /// Write the results as a markdown section into FILE (below its marker line).
     #[arg(long, value_name = "FILE")]
     markdown: Option<PathBuf>,
+    /// Rotate the benchmark key this many times (RotateKeyOnDemand, at most 25 as in
+    /// AWS) after making the Decrypt ciphertext, so Decrypt opens the oldest material.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=25))]
+    rotations: u32,
 }
 
 /// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
@@ -409,7 +413,7 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     // after, so that it never competes with another for the cores.
     for spec in specs {
         let target = start(spec, &args).await?;
-        let mut prepared = kms::setup(&target.endpoint)
+        let mut prepared = kms::setup(&target.endpoint, args.rotations)
             .await
             .with_context(|| format!("setting up {}", target.name))?;
         if args.ops.iter().any(|op| op.needs_extra_keys()) {
