@@ -295,6 +295,108 @@ class Asymmetric(unittest.TestCase):
             self.assertEqual(again["Plaintext"], pair["PrivateKeyPlaintext"])
 
 
+class RotationImportManaged(unittest.TestCase):
+    """Issue 6 with the stock tools: rotation, import as AWS's documentation shows it
+    (aws CLI + openssl), AWS managed keys."""
+
+    def test_rotation_with_the_cli(self):
+        import json
+
+        key = json.loads(aws("kms", "create-key"))["KeyMetadata"]["KeyId"]
+        with tempfile.NamedTemporaryFile() as f:
+            f.write(b"hello")
+            f.flush()
+            before = json.loads(aws("kms", "encrypt", "--key-id", key, "--plaintext", "fileb://" + f.name))["CiphertextBlob"]
+        aws("kms", "enable-key-rotation", "--key-id", key, "--rotation-period-in-days", "180")
+        st = json.loads(aws("kms", "get-key-rotation-status", "--key-id", key))
+        self.assertTrue(st["KeyRotationEnabled"])
+        self.assertEqual(st["RotationPeriodInDays"], 180)
+        self.assertIn("NextRotationDate", st)
+        first = json.loads(aws("kms", "describe-key", "--key-id", key))["KeyMetadata"]["CurrentKeyMaterialId"]
+        aws("kms", "rotate-key-on-demand", "--key-id", key)
+        rotations = json.loads(aws("kms", "list-key-rotations", "--key-id", key))["Rotations"]
+        self.assertEqual(len(rotations), 1)
+        self.assertEqual(rotations[0]["RotationType"], "ON_DEMAND")
+        now = json.loads(aws("kms", "describe-key", "--key-id", key))["KeyMetadata"]["CurrentKeyMaterialId"]
+        self.assertNotEqual(first, now)
+        self.assertEqual(rotations[0]["KeyMaterialId"], now)
+        blob = base64.b64decode(before)
+        kms = boto_kms()
+        d = kms.decrypt(CiphertextBlob=blob)
+        self.assertEqual(d["Plaintext"], b"hello")
+        self.assertEqual(d["KeyMaterialId"], first)
+        after = kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+        self.assertEqual(kms.decrypt(CiphertextBlob=after)["KeyMaterialId"], now)
+        aws("kms", "disable-key-rotation", "--key-id", key)
+        self.assertFalse(json.loads(aws("kms", "get-key-rotation-status", "--key-id", key))["KeyRotationEnabled"])
+
+    def test_import_with_openssl_as_documented(self):
+        import json
+
+        kms = boto_kms()
+        key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+        with tempfile.TemporaryDirectory() as d:
+            def run(*cmd):
+                subprocess.run(cmd, cwd=d, check=True, capture_output=True, env=os.environ)
+
+            params = json.loads(aws(
+                "kms", "get-parameters-for-import", "--key-id", key,
+                "--wrapping-algorithm", "RSAES_OAEP_SHA_256", "--wrapping-key-spec", "RSA_3072",
+            ))
+            with open(os.path.join(d, "PublicKey.bin"), "wb") as f:
+                f.write(base64.b64decode(params["PublicKey"]))
+            with open(os.path.join(d, "ImportToken.bin"), "wb") as f:
+                f.write(base64.b64decode(params["ImportToken"]))
+            run("openssl", "rand", "-out", "PlaintextKeyMaterial.bin", "32")
+            run("openssl", "pkeyutl", "-encrypt", "-in", "PlaintextKeyMaterial.bin",
+                "-out", "EncryptedKeyMaterial.bin", "-inkey", "PublicKey.bin", "-keyform", "DER",
+                "-pubin", "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
+                "-pkeyopt", "rsa_mgf1_md:sha256")
+            imported = json.loads(aws(
+                "kms", "import-key-material", "--key-id", key,
+                "--encrypted-key-material", "fileb://" + os.path.join(d, "EncryptedKeyMaterial.bin"),
+                "--import-token", "fileb://" + os.path.join(d, "ImportToken.bin"),
+                "--expiration-model", "KEY_MATERIAL_DOES_NOT_EXPIRE",
+            ))
+            self.assertEqual(len(imported["KeyMaterialId"]), 64)
+            blob = kms.encrypt(KeyId=key, Plaintext=b"imported")["CiphertextBlob"]
+            aws("kms", "delete-imported-key-material", "--key-id", key)
+            self.assertEqual(kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"], "PendingImport")
+            # Reimport the same material (a new token, as after expiry).
+            params = kms.get_parameters_for_import(
+                KeyId=key, WrappingAlgorithm="RSAES_OAEP_SHA_256", WrappingKeySpec="RSA_2048")
+            with open(os.path.join(d, "PublicKey.bin"), "wb") as f:
+                f.write(params["PublicKey"])
+            run("openssl", "pkeyutl", "-encrypt", "-in", "PlaintextKeyMaterial.bin",
+                "-out", "EncryptedKeyMaterial.bin", "-inkey", "PublicKey.bin", "-keyform", "DER",
+                "-pubin", "-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", "rsa_oaep_md:sha256",
+                "-pkeyopt", "rsa_mgf1_md:sha256")
+            with open(os.path.join(d, "EncryptedKeyMaterial.bin"), "rb") as f:
+                wrapped = f.read()
+            kms.import_key_material(KeyId=key, ImportToken=params["ImportToken"],
+                                    EncryptedKeyMaterial=wrapped,
+                                    ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+            self.assertEqual(kms.decrypt(CiphertextBlob=blob)["Plaintext"], b"imported")
+            with self.assertRaises(kms.exceptions.InvalidImportTokenException):
+                kms.import_key_material(KeyId=key, ImportToken=b"bogus token",
+                                        EncryptedKeyMaterial=wrapped,
+                                        ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+
+    def test_aws_managed_key(self):
+        kms = boto_kms()
+        meta = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
+        self.assertEqual(meta["KeyManager"], "AWS")
+        self.assertTrue(kms.get_key_rotation_status(KeyId=meta["KeyId"])["KeyRotationEnabled"])
+        names = [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+        self.assertIn("alias/aws/ebs", names)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            kms.disable_key(KeyId=meta["KeyId"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "AccessDeniedException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            kms.schedule_key_deletion(KeyId=meta["KeyId"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "AccessDeniedException")
+
+
 def main():
     global SERVER
     SERVER = Server()
