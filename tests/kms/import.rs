@@ -22,6 +22,7 @@ use aws_sdk_kms::types::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use keyfort_core::clock::{Clock, DAY_MS, ManualClock};
+use keyfort_core::store::Store;
 use serde_json::{Value, json};
 
 use crate::assert_code;
@@ -272,7 +273,18 @@ async fn symmetric_import_delete_and_reimport() {
     .unwrap();
     assert_eq!(unb64(&r[0]["plaintext"]), b"imported and protected");
 
-    // Delete: the key waits for its material again and cannot decrypt.
+    // Delete: the key waits for its material again and cannot decrypt, and the
+    // sealed material is gone from the database and its WAL once the job has run.
+    let db = s.dir.path().join("keyfort.db");
+    let peek = keyfort_store::SqliteStore::open(&db).unwrap();
+    let sealed = peek
+        .get_key("us-east-1", &id)
+        .unwrap()
+        .unwrap()
+        .backing_keys[0]
+        .sealed
+        .clone();
+    assert!(!sealed.is_empty());
     let del = c
         .delete_imported_key_material()
         .key_id(&id)
@@ -281,6 +293,15 @@ async fn symmetric_import_delete_and_reimport() {
         .unwrap();
     assert_eq!(del.key_material_id(), Some(material_id.as_str()));
     assert_eq!(state(&c, &id).await, KeyState::PendingImport);
+    keyfort_server::jobs::run_deletions_once(&s.kms, None).await;
+    for file in ["keyfort.db", "keyfort.db-wal"] {
+        let bytes = std::fs::read(s.dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !bytes.windows(sealed.len()).any(|w| w == &sealed[..]),
+            "deleted material still in {file}"
+        );
+    }
+    drop(peek);
     assert_code!(
         c.decrypt()
             .ciphertext_blob(blob.clone())

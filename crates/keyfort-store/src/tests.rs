@@ -417,3 +417,42 @@ fn destroyed_material_is_gone_from_the_files() {
 fn checkpoint_on_memory_is_a_no_op() {
     SqliteStore::open_in_memory().unwrap().checkpoint().unwrap();
 }
+
+#[test]
+fn removed_imported_material_is_gone_from_the_files() {
+    use keyfort_core::model::{ExpirationModel, ImportState, ImportedMaterial};
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    let wal = dir.path().join("keyfort.db-wal");
+    let store = SqliteStore::open(&path).unwrap();
+    with_account(&store);
+    let secret = pattern(9);
+    let mut material = bk(9, secret.clone());
+    material.import = Some(ImportedMaterial {
+        state: ImportState::Imported,
+        expiration: ExpirationModel::DoesNotExpire,
+        valid_to_ms: None,
+        description: String::new(),
+        pending_rotation: false,
+    });
+    let mut k = KeyRecord {
+        origin: Origin::External,
+        ..key_with("imported", "us-east-1", vec![material])
+    };
+    store.create_key(&k).unwrap();
+    store.checkpoint().unwrap();
+    assert!(file_contains(&path, &secret));
+
+    // DeleteImportedKeyMaterial / expiry: empty sealed bytes, PENDING_IMPORT.
+    k.backing_keys[0].sealed.clear();
+    if let Some(i) = k.backing_keys[0].import.as_mut() {
+        i.state = ImportState::PendingImport;
+    }
+    k.state = KeyState::PendingImport;
+    store.update_key(&k).unwrap();
+    store.checkpoint().unwrap();
+    for file in [&path, &wal] {
+        assert!(!file_contains(file, &secret), "{}", file.display());
+    }
+    assert_eq!(store.get_key("us-east-1", "imported").unwrap(), Some(k));
+}

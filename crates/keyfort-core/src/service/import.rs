@@ -374,6 +374,7 @@ impl Kms {
             remove_material(r, &target);
             Ok(())
         })?;
+        self.note_destroyed();
         let id = material_id
             .copied()
             .or_else(|| r.current_backing_key().map(|b| b.id))
@@ -413,6 +414,7 @@ impl Kms {
                 remove_material(&mut r, bid);
             }
             self.store.update_key(&r)?;
+            self.note_destroyed();
             let arn = r.arn();
             self.cache_key(r)?;
             tracing::info!(key_id = %id, %region, count = expired.len(), "imported key material expired and was deleted");

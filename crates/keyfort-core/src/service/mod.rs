@@ -445,6 +445,13 @@ impl Kms {
         Ok((live.arn(), live.record.created_ms))
     }
 
+    /// Notes that material was destroyed, so the next deletion job run purges the
+    /// store's logs (for SQLite: checkpoints and truncates the WAL).
+    fn note_destroyed(&self) {
+        self.purge_pending
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Deletes every key whose waiting period has ended. Returns the ARNs deleted.
     pub fn run_due_deletions(&self) -> Result<Vec<String>> {
         let now = self.now_ms();
