@@ -231,3 +231,151 @@ fn blob(v: Option<Blob>, field: &str) -> Result<Vec<u8>, KmsError> {
     }
     Ok(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::api::{Operation, parse};
+
+    fn code(name: &str, body: &str) -> &'static str {
+        match parse(name, body.as_bytes()) {
+            Ok(_) => "ok",
+            Err(e) => e.code(),
+        }
+    }
+
+    const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn rotation_requests_follow_the_model() {
+        for (days, want) in [
+            (89, "ValidationException"),
+            (90, "ok"),
+            (2560, "ok"),
+            (2561, "ValidationException"),
+        ] {
+            let body = format!(r#"{{"KeyId":"{ID}","RotationPeriodInDays":{days}}}"#);
+            assert_eq!(code("EnableKeyRotation", &body), want, "{days}");
+        }
+        assert_eq!(code("EnableKeyRotation", "{}"), "ValidationException");
+        assert_eq!(
+            code("RotateKeyOnDemand", &format!(r#"{{"KeyId":"{ID}"}}"#)),
+            "ok"
+        );
+        let list = |extra: &str| format!(r#"{{"KeyId":"{ID}"{extra}}}"#);
+        assert_eq!(code("ListKeyRotations", &list("")), "ok");
+        assert_eq!(
+            code(
+                "ListKeyRotations",
+                &list(r#","IncludeKeyMaterial":"ALL_KEY_MATERIAL""#)
+            ),
+            "ok"
+        );
+        assert_eq!(
+            code("ListKeyRotations", &list(r#","IncludeKeyMaterial":"SOME""#)),
+            "ValidationException"
+        );
+        assert_eq!(
+            code("ListKeyRotations", &list(r#","Limit":1001"#)),
+            "ValidationException"
+        );
+    }
+
+    #[test]
+    fn import_requests_follow_the_model() {
+        let body = |extra: &str| {
+            format!(
+                r#"{{"KeyId":"{ID}","ImportToken":"dG9rZW4=","EncryptedKeyMaterial":"a2V5"{extra}}}"#
+            )
+        };
+        // The default ExpirationModel (KEY_MATERIAL_EXPIRES) needs ValidTo.
+        assert_eq!(code("ImportKeyMaterial", &body("")), "ValidationException");
+        assert_eq!(
+            code("ImportKeyMaterial", &body(r#","ValidTo":1900000000"#)),
+            "ok"
+        );
+        assert_eq!(
+            code(
+                "ImportKeyMaterial",
+                &body(r#","ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE""#)
+            ),
+            "ok"
+        );
+        assert_eq!(
+            code(
+                "ImportKeyMaterial",
+                &body(r#","ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE","ValidTo":1900000000"#)
+            ),
+            "ValidationException"
+        );
+        let hex64 = "ab".repeat(32);
+        let ok = format!(
+            r#","ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE","KeyMaterialId":"{hex64}""#
+        );
+        match parse("ImportKeyMaterial", body(&ok).as_bytes()) {
+            Ok(Operation::ImportKeyMaterial(i)) => assert_eq!(i.key_material_id, Some([0xab; 32])),
+            other => panic!("{other:?}"),
+        }
+        for bad in ["AB".repeat(32), "ab".repeat(31), "zz".repeat(32)] {
+            let b = format!(
+                r#","ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE","KeyMaterialId":"{bad}""#
+            );
+            assert_eq!(
+                code("ImportKeyMaterial", &body(&b)),
+                "ValidationException",
+                "{bad}"
+            );
+        }
+        // A material id cannot go with NEW_KEY_MATERIAL.
+        let b = format!(
+            r#","ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE","ImportType":"NEW_KEY_MATERIAL","KeyMaterialId":"{hex64}""#
+        );
+        assert_eq!(code("ImportKeyMaterial", &body(&b)), "ValidationException");
+        assert_eq!(
+            code(
+                "ImportKeyMaterial",
+                &body(
+                    r#","ExpirationModel":"KEY_MATERIAL_DOES_NOT_EXPIRE","KeyMaterialDescription":"bad;chars""#
+                )
+            ),
+            "ValidationException"
+        );
+        assert_eq!(
+            code(
+                "ImportKeyMaterial",
+                &format!(
+                    r#"{{"KeyId":"{ID}","EncryptedKeyMaterial":"a2V5","ValidTo":1900000000}}"#
+                )
+            ),
+            "ValidationException"
+        );
+        let params = |alg: &str, spec: &str| {
+            format!(r#"{{"KeyId":"{ID}","WrappingAlgorithm":"{alg}","WrappingKeySpec":"{spec}"}}"#)
+        };
+        assert_eq!(
+            code(
+                "GetParametersForImport",
+                &params("RSAES_OAEP_SHA_256", "RSA_4096")
+            ),
+            "ok"
+        );
+        assert_eq!(
+            code("GetParametersForImport", &params("RSA_OAEP", "RSA_4096")),
+            "ValidationException"
+        );
+        assert_eq!(
+            code(
+                "GetParametersForImport",
+                &params("RSAES_OAEP_SHA_256", "RSA_1024")
+            ),
+            "ValidationException"
+        );
+        // The audit parameters never carry the token or the wrapped material.
+        let op = parse("ImportKeyMaterial", body(&ok).as_bytes()).unwrap();
+        let audit = op.audit_parameters().to_string();
+        assert!(
+            !audit.contains("dG9rZW4=") && !audit.contains("a2V5"),
+            "{audit}"
+        );
+        assert!(audit.contains(&hex64));
+    }
+}
