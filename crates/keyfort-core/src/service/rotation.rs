@@ -233,19 +233,25 @@ impl Kms {
                 "enabled key without a current backing key",
             ))?;
         if r.origin == Origin::External {
-            // Imported keys rotate to material imported beforehand as NEW_KEY_MATERIAL.
-            let Some(pending) = r.backing_keys.iter_mut().find(|b| b.is_pending_rotation()) else {
+            // Imported keys rotate to material imported beforehand as NEW_KEY_MATERIAL
+            // (the newest such material that is present).
+            let arn = r.arn();
+            let any_pending = r.backing_keys.iter().any(|b| b.is_pending_rotation());
+            let Some(pending) = r
+                .backing_keys
+                .iter_mut()
+                .rev()
+                .find(|b| b.is_pending_rotation() && b.is_present())
+            else {
+                if any_pending {
+                    return Err(KmsError::InvalidState(format!(
+                        "The key material pending rotation of {arn} was deleted; import it again first."
+                    )));
+                }
                 return Err(KmsError::UnsupportedOperation(format!(
-                    "{} has imported key material: import new key material (ImportType NEW_KEY_MATERIAL) before rotating it on demand.",
-                    r.arn()
+                    "{arn} has imported key material: import new key material (ImportType NEW_KEY_MATERIAL) before rotating it on demand."
                 )));
             };
-            if !pending.is_present() {
-                return Err(KmsError::InvalidState(format!(
-                    "The key material pending rotation of {} was deleted; import it again first.",
-                    r.arn()
-                )));
-            }
             if let Some(imp) = pending.import.as_mut() {
                 imp.pending_rotation = false;
             }
