@@ -506,8 +506,81 @@ async fn imported_symmetric_key_rotates_to_new_material() {
     .unwrap();
     assert_eq!(unb64(&r[0]["plaintext"]), b"under the second");
     assert_eq!(unb64(&r[1]["plaintext"]), b"under the first material");
+    let d = c
+        .decrypt()
+        .ciphertext_blob(old.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.key_material_id(), Some(m1.as_str()));
+
+    // Deleting material pending rotation leaves the key usable; deleting any material
+    // permanently associated with it (here the non-current first one) puts the key in
+    // PendingImport until it is reimported, as AWS does.
+    let (spki, token) = parameters(
+        &c,
+        &id,
+        AlgorithmSpec::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    )
+    .await;
+    let third = keyfort_crypto::random_bytes(32).unwrap().expose().to_vec();
+    let w3 = wrap(&spki, &AlgorithmSpec::RsaesOaepSha256, &third).unwrap();
+    let m3 = c
+        .import_key_material()
+        .key_id(&id)
+        .import_token(token.clone())
+        .encrypted_key_material(Blob::new(w3))
+        .import_type(ImportType::NewKeyMaterial)
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .unwrap()
+        .key_material_id()
+        .unwrap()
+        .to_owned();
+    c.delete_imported_key_material()
+        .key_id(&id)
+        .key_material_id(&m3)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state(&c, &id).await, KeyState::Enabled);
+    c.delete_imported_key_material()
+        .key_id(&id)
+        .key_material_id(&m1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state(&c, &id).await, KeyState::PendingImport);
+    let w1 = wrap(&spki, &AlgorithmSpec::RsaesOaepSha256, &first).unwrap();
+    c.import_key_material()
+        .key_id(&id)
+        .import_token(token)
+        .encrypted_key_material(Blob::new(w1))
+        .key_material_id(&m1)
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state(&c, &id).await, KeyState::Enabled);
     let d = c.decrypt().ciphertext_blob(old).send().await.unwrap();
     assert_eq!(d.key_material_id(), Some(m1.as_str()));
+
+    // While the key is pending deletion its material can still be deleted (at once,
+    // rather than at the end of the waiting period); the state stays PendingDeletion.
+    c.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    c.delete_imported_key_material()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(state(&c, &id).await, KeyState::PendingDeletion);
     s.stop().await;
 }
 

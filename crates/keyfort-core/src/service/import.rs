@@ -82,7 +82,9 @@ pub(crate) fn imported_material_id(key_id: &str, material: &[u8]) -> [u8; 32] {
     id
 }
 
-fn require_external(r: &KeyRecord) -> Result<()> {
+/// The key must be EXTERNAL; importing also needs it not pending deletion (deleting
+/// imported material is allowed then, as in AWS, and leaves the state alone).
+fn require_external(r: &KeyRecord, importing: bool) -> Result<()> {
     if r.origin != Origin::External {
         return Err(KmsError::UnsupportedOperation(format!(
             "{} has Origin {}; key material can be imported only into keys with Origin EXTERNAL.",
@@ -90,7 +92,7 @@ fn require_external(r: &KeyRecord) -> Result<()> {
             r.origin
         )));
     }
-    if r.state == KeyState::PendingDeletion {
+    if importing && r.state == KeyState::PendingDeletion {
         return Err(super::state_error(r));
     }
     Ok(())
@@ -112,19 +114,30 @@ fn wrapping(alg: WrappingAlgorithm) -> Result<ImportWrapping> {
 }
 
 /// Marks imported material as gone: zero-length sealed bytes (the store overwrites the
-/// old ones first) and PENDING_IMPORT. If it was the current material, the key goes
-/// to PendingImport.
+/// old ones first) and PENDING_IMPORT. As in AWS, losing any material that is
+/// permanently associated with the key (anything but material pending rotation) puts
+/// an Enabled or Disabled key in PendingImport; a key pending deletion stays so.
 fn remove_material(r: &mut KeyRecord, id: &[u8; 32]) {
-    let was_current = r.current_backing_key().is_some_and(|b| &b.id == id);
+    let mut permanent = false;
     if let Some(b) = r.backing_keys.iter_mut().find(|b| &b.id == id) {
+        permanent = !b.is_pending_rotation();
         b.sealed.clear();
         if let Some(imp) = b.import.as_mut() {
             imp.state = ImportState::PendingImport;
         }
     }
-    if was_current && matches!(r.state, KeyState::Enabled | KeyState::Disabled) {
+    if permanent && matches!(r.state, KeyState::Enabled | KeyState::Disabled) {
         r.state = KeyState::PendingImport;
     }
+}
+
+/// Whether every material permanently associated with the key is present.
+fn all_permanent_present(r: &KeyRecord) -> bool {
+    r.current_backing_key().is_some()
+        && r.backing_keys
+            .iter()
+            .filter(|b| !b.is_pending_rotation())
+            .all(BackingKeyRecord::is_present)
 }
 
 impl Kms {
@@ -134,7 +147,7 @@ impl Kms {
         req: GetParametersForImport,
     ) -> Result<Vec<u8>> {
         let live = self.resolve(caller, &req.key)?;
-        require_external(&live.record)?;
+        require_external(&live.record, true)?;
         let algorithm = wrapping(req.algorithm)?;
         let spec = match req.wrapping_key_spec {
             WrappingKeySpec::Rsa2048 => AsymSpec::Rsa2048,
@@ -231,7 +244,7 @@ impl Kms {
         let now = self.now_ms();
         let _w = self.lock_writer();
         let mut r = self.resolve_for_write(caller, &req.key)?;
-        require_external(&r)?;
+        require_external(&r, true)?;
         let (wrapping_key, algorithm) = self.import_parameters(&r, &req.import_token)?;
         let material: SecretBytes =
             keyfort_crypto::unwrap_key_material(&wrapping_key, algorithm, &req.encrypted_key_material)
@@ -329,10 +342,7 @@ impl Kms {
                 b.import = Some(info(description, pending));
             }
         }
-        if r.state == KeyState::PendingImport
-            && r.current_backing_key()
-                .is_some_and(BackingKeyRecord::is_present)
-        {
+        if r.state == KeyState::PendingImport && all_permanent_present(&r) {
             r.state = KeyState::Enabled;
         }
         self.store.update_key(&r)?;
@@ -351,7 +361,7 @@ impl Kms {
         material_id: Option<&[u8; 32]>,
     ) -> Result<Vec<u8>> {
         let ((), r) = self.mutate_key(caller, key, |r| {
-            require_external(r)?;
+            require_external(r, false)?;
             let target = match material_id {
                 Some(id) => *id,
                 None => match r.current_backing_key() {
