@@ -581,6 +581,9 @@ async fn imported_symmetric_key_rotates_to_new_material() {
         .await
         .unwrap();
     assert_eq!(state(&c, &id).await, KeyState::PendingDeletion);
+    // Cancelling the deletion leaves it waiting for its material.
+    c.cancel_key_deletion().key_id(&id).send().await.unwrap();
+    assert_eq!(state(&c, &id).await, KeyState::PendingImport);
     s.stop().await;
 }
 

@@ -132,7 +132,7 @@ fn remove_material(r: &mut KeyRecord, id: &[u8; 32]) {
 }
 
 /// Whether every material permanently associated with the key is present.
-fn all_permanent_present(r: &KeyRecord) -> bool {
+pub(super) fn all_permanent_present(r: &KeyRecord) -> bool {
     r.current_backing_key().is_some()
         && r.backing_keys
             .iter()

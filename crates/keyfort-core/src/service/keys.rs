@@ -242,7 +242,12 @@ impl Kms {
                     r.arn()
                 )));
             }
-            r.state = KeyState::Disabled;
+            // A key whose imported material is missing waits for it again.
+            r.state = if r.origin == Origin::External && !super::import::all_permanent_present(r) {
+                KeyState::PendingImport
+            } else {
+                KeyState::Disabled
+            };
             r.deletion_ms = None;
             r.pending_window_days = None;
             Ok(())
