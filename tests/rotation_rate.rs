@@ -82,11 +82,7 @@ fn encrypt_and_decrypt_rates_do_not_depend_on_rotations() {
     let kms = Kms::new(store, root, clock.clone());
     let account = AccountId::parse("111122223333").unwrap();
     kms.ensure_account(&account).unwrap();
-    let principal = Principal {
-        account,
-        arn: "arn:aws:iam::111122223333:root".into(),
-        access_key_id: "AKIAKEYFORTBENCH0001".into(),
-    };
+    let principal = Principal::root(account, "AKIAKEYFORTBENCH0001");
     let plaintext = STANDARD.encode([0x5au8; 32]);
     let new_key = |desc: &str| {
         call(

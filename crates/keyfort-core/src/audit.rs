@@ -96,14 +96,15 @@ pub struct LookupQuery {
 pub trait AuditStore: Send + Sync + 'static {
     /// Appends rows in one transaction; durable when it returns. The rows' seqs must
     /// continue the stored chain without gaps.
-    fn append(&self, rows: &[AuditRow]) -> Result<(), StoreError> {
+    fn append(&self, rows: Vec<AuditRow>) -> Result<(), StoreError> {
         self.append_unsynced(rows)?;
         self.sync()
     }
     /// Appends rows in order without waiting for durability; [`AuditStore::sync`]
     /// makes everything appended before it durable. Lets a writer overlap the next
-    /// batch with the previous batch's fsync.
-    fn append_unsynced(&self, rows: &[AuditRow]) -> Result<(), StoreError>;
+    /// batch with the previous batch's fsync. Takes the rows by value: a store that
+    /// keeps them (until they reach their final place) need not copy them.
+    fn append_unsynced(&self, rows: Vec<AuditRow>) -> Result<(), StoreError>;
     /// Makes every row appended so far durable.
     fn sync(&self) -> Result<(), StoreError>;
     /// The last stored record's (seq, hash), if any.

@@ -17,4 +17,4 @@ pub mod clock;
 pub mod keyspec;
 pub mod service;
 
-pub use service::{Caller, Credential, Kms, Principal, ResourceLog};
+pub use service::{Caller, Credential, Kms, Principal, PrincipalKind, ResourceLog};

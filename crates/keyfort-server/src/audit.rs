@@ -2,8 +2,9 @@
 //! made durable by a single writer with group commit before the request is answered,
 //! and signed digests of the chain at a fixed interval.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use http::Request;
 use hyper::body::Incoming;
@@ -12,8 +13,8 @@ use keyfort_audit::{
     UserIdentity,
 };
 use keyfort_core::audit::{AuditRow, AuditStore, DigestRow};
-use keyfort_core::{Kms, Principal};
-use tokio::sync::{mpsc, oneshot};
+use keyfort_core::{Kms, Principal, PrincipalKind};
+use tokio::sync::oneshot;
 
 use crate::http::ConnInfo;
 
@@ -21,8 +22,15 @@ use crate::http::ConnInfo;
 const SIGNING_KEY_NAME: &str = "audit-signing-key";
 /// The most records one group commit writes.
 const MAX_BATCH: usize = 1024;
-/// Requests waiting for the writer before new ones wait for room.
+/// Records in flight (queued or being written) beyond which new requests wait for
+/// room (the writer is slow or stuck, for instance on a full disk) rather than queue
+/// without bound.
 const QUEUE: usize = 8192;
+/// How long the writer, finding nothing to write, checks again at short intervals
+/// before it parks (and needs a wake-up from the next request).
+const IDLE_POLL: Duration = Duration::from_millis(2);
+/// The interval of those checks.
+const POLL_STEP: Duration = Duration::from_micros(50);
 
 /// Why a record could not be made durable.
 #[derive(Debug, thiserror::Error)]
@@ -116,10 +124,14 @@ impl AuditEntry {
         let account = self.principal.as_ref().map(|p| p.account.to_string());
         let identity = match &self.principal {
             Some(p) => {
-                let root = p.arn.ends_with(":root");
+                let identity_type = match p.kind {
+                    PrincipalKind::Root => "Root",
+                    PrincipalKind::User { .. } => "IAMUser",
+                    PrincipalKind::AssumedRole { .. } => "AssumedRole",
+                };
                 UserIdentity {
-                    identity_type: Some(if root { "Root" } else { "IAMUser" }.into()),
-                    principal_id: Some(p.account.to_string()),
+                    identity_type: Some(identity_type.into()),
+                    principal_id: Some(p.user_id.clone()),
                     arn: Some(p.arn.clone()),
                     account_id: Some(p.account.to_string()),
                     access_key_id: Some(p.access_key_id.clone()),
@@ -204,20 +216,84 @@ impl AuditEntry {
     }
 }
 
+/// CloudTrail's userName (and the Username lookup attribute): "root" for the root
+/// user, the user's name, or the session name of a role session.
 fn username(p: &Principal) -> String {
-    if p.arn.ends_with(":root") {
-        "root".into()
-    } else {
-        p.arn.rsplit('/').next().unwrap_or_default().to_owned()
+    match &p.kind {
+        PrincipalKind::Root => "root".into(),
+        PrincipalKind::User { name } => name.clone(),
+        PrincipalKind::AssumedRole { session_name, .. } => session_name.clone(),
     }
 }
 
 type Pending = (AuditRow, Vec<u8>, oneshot::Sender<Result<(), String>>);
 
+/// Records waiting for the writer.
+///
+/// Why not a channel: waking a thread costs a system call and, on a virtual machine,
+/// an inter-processor interrupt, and a channel wakes the writer for every record that
+/// finds it idle. Here requests only push under a short lock; the writer, busy with a
+/// commit most of the time under load, takes everything queued when it finishes. When
+/// it finds the queue empty it looks again every [`POLL_STEP`] for [`IDLE_POLL`], and
+/// only then parks; a request wakes it only in that state.
+struct Queue {
+    items: Mutex<Vec<Pending>>,
+    /// The writer is parked (or about to): the next push must unpark it.
+    parked: AtomicBool,
+    /// No more records are accepted (the log is being dropped).
+    closed: AtomicBool,
+    writer: std::sync::OnceLock<std::thread::Thread>,
+}
+
+impl Queue {
+    fn push(&self, p: Pending) -> Result<(), AuditError> {
+        {
+            let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+            if self.closed.load(Ordering::Acquire) {
+                return Err(AuditError::Stopped);
+            }
+            items.push(p);
+        }
+        if self.parked.swap(false, Ordering::AcqRel) {
+            if let Some(t) = self.writer.get() {
+                t.unpark();
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves everything queued (up to [`MAX_BATCH`]) into `batch`.
+    fn take(&self, batch: &mut Vec<Pending>) {
+        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        if items.len() <= MAX_BATCH {
+            std::mem::swap(&mut *items, batch);
+        } else {
+            batch.extend(items.drain(..MAX_BATCH));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+}
+
 /// The audit trail: records requests durably and signs digests.
 pub struct AuditLog {
     store: Arc<dyn AuditStore>,
-    tx: mpsc::Sender<Pending>,
+    queue: Arc<Queue>,
+    room: tokio::sync::Semaphore,
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        self.queue.closed.store(true, Ordering::Release);
+        if let Some(t) = self.queue.writer.get() {
+            t.unpark();
+        }
+    }
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -273,16 +349,28 @@ impl AuditLog {
             None => ChainHead::GENESIS,
             Some((seq, hash)) => ChainHead { seq: seq + 1, hash },
         };
-        let (tx, rx) = mpsc::channel(QUEUE);
+        let queue = Arc::new(Queue {
+            items: Mutex::new(Vec::with_capacity(MAX_BATCH)),
+            parked: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            writer: std::sync::OnceLock::new(),
+        });
         let key = Arc::new(key);
         let writer_store = Arc::clone(&store);
-        std::thread::Builder::new()
+        let writer_queue = Arc::clone(&queue);
+        let handle = std::thread::Builder::new()
             .name("keyfort-audit-writer".into())
-            .spawn(move || writer(writer_store, head, rx))
+            .spawn(move || writer(writer_store, head, writer_queue))
             .map_err(|e| AuditError::Store(format!("cannot start the audit writer: {e}")))?;
+        // Set before any record can be queued: `start` has not returned yet.
+        let _ = queue.writer.set(handle.thread().clone());
         tokio::spawn(digest_loop(Arc::clone(&store), key, digest_interval));
         tokio::spawn(maintenance_loop(Arc::clone(&store)));
-        Ok(Arc::new(AuditLog { store, tx }))
+        Ok(Arc::new(AuditLog {
+            store,
+            queue,
+            room: tokio::sync::Semaphore::new(QUEUE),
+        }))
     }
 
     /// The store behind the trail (for LookupEvents).
@@ -300,16 +388,32 @@ impl AuditLog {
 /// The writer: a dedicated thread (no async hand-offs per batch) that takes every
 /// queued record, links them, appends them with one write and one fsync, and then
 /// acknowledges them all.
-fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, mut rx: mpsc::Receiver<Pending>) {
+fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+    let mut idle_since: Option<Instant> = None;
+    loop {
+        queue.take(&mut batch);
+        if batch.is_empty() {
+            if queue.closed.load(Ordering::Acquire) {
+                return;
             }
+            let since = *idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < IDLE_POLL {
+                std::thread::sleep(POLL_STEP);
+            } else {
+                // Announce the park, then look once more: a request that pushed
+                // before seeing `parked` is caught by this look, one that pushed
+                // after it unparks us (and an unpark before `park` is not lost).
+                queue.parked.store(true, Ordering::Release);
+                if queue.is_empty() && !queue.closed.load(Ordering::Acquire) {
+                    std::thread::park_timeout(Duration::from_secs(1));
+                }
+                queue.parked.store(false, Ordering::Release);
+                idle_since = None;
+            }
+            continue;
         }
+        idle_since = None;
         let mut rows = Vec::with_capacity(batch.len());
         let mut acks = Vec::with_capacity(batch.len());
         let mut next = head;
@@ -323,7 +427,7 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, mut rx: mpsc::Receive
             rows.push(row);
             acks.push(ack);
         }
-        let result = store.append(&rows).map_err(|e| e.to_string());
+        let result = store.append(rows).map_err(|e| e.to_string());
         match &result {
             Ok(()) => head = next,
             Err(e) => {
@@ -458,11 +562,9 @@ impl AuditLog {
         row: AuditRow,
         json: Vec<u8>,
     ) -> Result<(), AuditError> {
+        let _room = self.room.acquire().await.map_err(|_| AuditError::Stopped)?;
         let (ack, done) = oneshot::channel();
-        self.tx
-            .send((row, json, ack))
-            .await
-            .map_err(|_| AuditError::Stopped)?;
+        self.queue.push((row, json, ack))?;
         done.await
             .map_err(|_| AuditError::Stopped)?
             .map_err(AuditError::Store)

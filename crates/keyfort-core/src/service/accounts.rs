@@ -10,14 +10,70 @@ use crate::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord};
 use crate::store::StoreError;
 
 /// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Principal {
     /// The caller's account.
     pub account: AccountId,
-    /// The caller's ARN (`arn:aws:iam::{account}:root` for account root credentials).
+    /// The caller's ARN: `arn:aws:iam::{account}:root` for account root credentials,
+    /// `arn:aws:iam::{account}:user/{path}{name}` for an IAM user,
+    /// `arn:aws:sts::{account}:assumed-role/{role name}/{session name}` for a role
+    /// session.
     pub arn: String,
     /// The access key the request was signed with.
     pub access_key_id: String,
+    /// What kind of identity this is.
+    pub kind: PrincipalKind,
+    /// `aws:userid`: the account id for the root, the user's unique id (`AIDA...`),
+    /// or `{role id}:{session name}` for a role session.
+    pub user_id: String,
+    /// `aws:PrincipalTag/*`: the user's or role's tags, and a session's tags.
+    pub tags: Vec<(String, String)>,
+    /// The inline session policy of a role session (AssumeRole `Policy`), which
+    /// limits what the role's identity policies allow.
+    pub session_policy: Option<Arc<keyfort_policy::Policy>>,
+}
+
+/// The kind of an authenticated identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalKind {
+    /// The account's root user.
+    Root,
+    /// An IAM user.
+    User {
+        /// The user's name (`aws:username`).
+        name: String,
+    },
+    /// A session of an IAM role (STS AssumeRole).
+    AssumedRole {
+        /// The role's ARN (`arn:aws:iam::{account}:role/{path}{name}`).
+        role_arn: String,
+        /// The session name given to AssumeRole.
+        session_name: String,
+    },
+}
+
+impl Principal {
+    /// The root user of `account`, signing with `access_key_id`.
+    pub fn root(account: AccountId, access_key_id: impl Into<String>) -> Principal {
+        Principal {
+            arn: format!("arn:aws:iam::{account}:root"),
+            user_id: account.to_string(),
+            account,
+            access_key_id: access_key_id.into(),
+            kind: PrincipalKind::Root,
+            tags: Vec::new(),
+            session_policy: None,
+        }
+    }
+
+    /// `aws:username` (IAM users only) and CloudTrail's userName.
+    pub fn user_name(&self) -> Option<&str> {
+        match &self.kind {
+            PrincipalKind::Root => None,
+            PrincipalKind::User { name } => Some(name),
+            PrincipalKind::AssumedRole { .. } => None,
+        }
+    }
 }
 
 /// An access key with its secret unsealed, as the authenticator needs it.
@@ -143,12 +199,9 @@ impl Kms {
                 &Self::access_key_aad(&rec.access_key_id, &rec.account),
             )
             .map_err(KmsError::Crypto)?;
+        // Only root access keys exist so far; IAM users' keys will carry their user.
         let cred = Arc::new(Credential {
-            principal: Principal {
-                account: rec.account,
-                arn: rec.principal_arn,
-                access_key_id: rec.access_key_id,
-            },
+            principal: Principal::root(rec.account, rec.access_key_id),
             secret,
             active: rec.status == AccessKeyStatus::Active,
         });

@@ -31,7 +31,7 @@ use crate::keyspec::{self, Material};
 use crate::model::{AccountId, KeyRecord, KeyState, hex};
 use crate::store::Store;
 
-pub use accounts::{Credential, Principal, generate_access_key};
+pub use accounts::{Credential, Principal, PrincipalKind, generate_access_key};
 pub use import::{IMPORT_PARAMETERS_VALID_MS, MAX_VALID_TO_MS};
 pub use managed::{AWS_MANAGED_SERVICES, aws_managed_service};
 pub use rotation::{
