@@ -10,6 +10,7 @@ mod accounts;
 mod aliases;
 mod asym;
 mod crypto;
+mod identity;
 mod import;
 mod keys;
 mod managed;
