@@ -256,6 +256,37 @@ async fn symmetric_import_delete_and_reimport() {
         Some(&ExpirationModelType::KeyMaterialDoesNotExpire)
     );
 
+    // The imported material is nowhere in the data directory in plaintext (raw,
+    // base64 or hex), nor is the wrapped form or the token.
+    s.audit.store().maintain().unwrap();
+    let hex: String = material.iter().map(|b| format!("{b:02x}")).collect();
+    let needles: Vec<Vec<u8>> = vec![
+        material.clone(),
+        b64(&material).into_bytes(),
+        hex.into_bytes(),
+        wrapped[..48].to_vec(),
+        b64(&wrapped)[..64].as_bytes().to_vec(),
+        token.as_ref().to_vec(),
+    ];
+    let mut stack = vec![s.dir.path().to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            for n in &needles {
+                assert!(
+                    !bytes.windows(n.len()).any(|w| w == &n[..]),
+                    "import secret found in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+
     // Data encrypted now; its blob opens outside with the imported key.
     let blob = c
         .encrypt()
