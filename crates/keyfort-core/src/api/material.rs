@@ -30,8 +30,8 @@ pub struct GetParametersForImport {
 }
 
 /// ImportKeyMaterial. The wrapped material is not a secret in transit (it is
-/// encrypted to the wrapping key), but it is never recorded anywhere.
-#[derive(Debug)]
+/// encrypted to the wrapping key), but neither it nor the token is ever recorded
+/// anywhere; `Debug` shows only their lengths.
 pub struct ImportKeyMaterial {
     /// Key.
     pub key: KeyRef,
@@ -49,6 +49,30 @@ pub struct ImportKeyMaterial {
     pub description: Option<String>,
     /// The material id a reimport must match.
     pub key_material_id: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for ImportKeyMaterial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImportKeyMaterial")
+            .field("key", &self.key)
+            .field(
+                "import_token",
+                &format_args!("<{} bytes>", self.import_token.len()),
+            )
+            .field(
+                "encrypted_key_material",
+                &format_args!("<{} bytes>", self.encrypted_key_material.len()),
+            )
+            .field("expiration", &self.expiration)
+            .field("valid_to_ms", &self.valid_to_ms)
+            .field("import_type", &self.import_type)
+            .field("description", &self.description)
+            .field(
+                "key_material_id",
+                &self.key_material_id.map(|id| crate::model::hex(&id)),
+            )
+            .finish()
+    }
 }
 
 /// RotationPeriodInDays: 90..2560, default 365.
@@ -377,5 +401,10 @@ mod tests {
             "{audit}"
         );
         assert!(audit.contains(&hex64));
+        let debug = format!("{op:?}");
+        assert!(
+            !debug.contains("116, 111, 107") && debug.contains("<5 bytes>"),
+            "{debug}"
+        );
     }
 }
