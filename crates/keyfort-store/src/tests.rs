@@ -456,3 +456,52 @@ fn removed_imported_material_is_gone_from_the_files() {
     }
     assert_eq!(store.get_key("us-east-1", "imported").unwrap(), Some(k));
 }
+
+#[test]
+fn version_1_database_migrates_to_version_2_with_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    {
+        // A database as a version-1 build left it, with an account, a key and its
+        // backing key, written with version 1's statements.
+        let mut conn = crate::sqlite::open_file(&path).unwrap();
+        crate::schema::migrate(&mut conn, &crate::schema::MIGRATIONS[..1]).unwrap();
+        assert_eq!(crate::schema::version(&conn).unwrap(), 1);
+        conn.execute_batch(
+            "INSERT INTO accounts VALUES ('111122223333', 1);
+             INSERT INTO keys (region, key_id, account, description, state, usage, spec, origin,
+                 manager, created_ms, deletion_ms, pending_window_days, policy, tags)
+             VALUES ('us-east-1', 'old-key', '111122223333', 'd', 'Enabled', 'ENCRYPT_DECRYPT',
+                 'SYMMETRIC_DEFAULT', 'AWS_KMS', 'CUSTOMER', 10, NULL, NULL, '{}', '[]');",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO backing_keys (key_id, backing_id, seq, sealed, created_ms) \
+             VALUES ('old-key', ?1, 0, ?2, 5)",
+            rusqlite::params![&[7u8; 32][..], &[1u8, 2, 3][..]],
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), i64::from(SCHEMA_VERSION));
+    let k = store.get_key("us-east-1", "old-key").unwrap().unwrap();
+    assert_eq!(k.rotation_period_days, None);
+    assert_eq!(k.next_rotation_ms, None);
+    assert_eq!(
+        k.backing_keys,
+        vec![BackingKeyRecord {
+            id: [7; 32],
+            sealed: vec![1, 2, 3],
+            created_ms: 5,
+            rotation_type: None,
+            rotated_ms: None,
+            import: None,
+        }]
+    );
+    assert_eq!(k.current_backing_key().map(|b| b.id), Some([7; 32]));
+    // And it rotates like any other key.
+    let mut rotated = k.clone();
+    rotated.backing_keys.push(bk(8, vec![4, 5]));
+    assert!(store.rotate_key(&rotated, &[7; 32]).unwrap());
+    assert!(store.keys_due_for_rotation(i64::MAX).unwrap().is_empty());
+}
