@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+mod admin_cmd;
 mod audit_cmd;
 
 use anyhow::{Context, bail};
@@ -30,6 +31,9 @@ enum Command {
     /// Read and check the audit trail.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Operator commands: accounts.
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -281,6 +285,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => runtime.block_on(serve(args)).map(|()| 0),
         Command::Audit(cmd) => {
             runtime.block_on(async { tokio::task::block_in_place(|| audit_cmd::run(cmd)) })
+        }
+        Command::Admin(cmd) => {
+            runtime.block_on(async { tokio::task::block_in_place(|| admin_cmd::run(cmd)) })
         }
     };
     match result {
