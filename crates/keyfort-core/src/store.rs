@@ -5,7 +5,10 @@
 //! the server runs every mutating operation on the blocking pool. Each write method is
 //! durable when it returns (the SQLite backend runs with `synchronous=FULL`).
 
-use crate::model::{AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyRecord};
+use crate::iam::{IamEntity, IamKind};
+use crate::model::{
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord,
+};
 
 /// A storage failure. Carries its source for the log; the client only ever sees
 /// KMSInternalException.
@@ -52,6 +55,49 @@ pub trait Store: Send + Sync + 'static {
     fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;
     /// Reads an access key by id.
     fn get_access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>, StoreError>;
+    /// The access keys of one principal (an IAM user's ARN), by creation time.
+    fn list_access_keys(
+        &self,
+        account: &AccountId,
+        principal_arn: &str,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    /// Sets an access key's status; `Missing` if absent.
+    fn set_access_key_status(
+        &self,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<(), StoreError>;
+    /// Deletes an access key (its sealed secret overwritten first). Returns whether it
+    /// existed.
+    fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError>;
+
+    /// Stores a new IAM entity; `Conflict` if (account, kind, name ignoring case) or
+    /// its unique id is taken.
+    fn create_iam_entity(&self, entity: &IamEntity) -> Result<(), StoreError>;
+    /// Replaces an IAM entity's document; `Missing` if absent.
+    fn update_iam_entity(&self, entity: &IamEntity) -> Result<(), StoreError>;
+    /// Reads an IAM entity by name (ignoring case).
+    fn get_iam_entity(
+        &self,
+        account: &AccountId,
+        kind: IamKind,
+        name: &str,
+    ) -> Result<Option<IamEntity>, StoreError>;
+    /// Deletes an IAM entity. Returns whether it existed.
+    fn delete_iam_entity(
+        &self,
+        account: &AccountId,
+        kind: IamKind,
+        name: &str,
+    ) -> Result<bool, StoreError>;
+    /// Lists IAM entities of one kind, ascending by lowercased name; `page.after` is a
+    /// lowercased name.
+    fn list_iam_entities(
+        &self,
+        account: &AccountId,
+        kind: IamKind,
+        page: Page<'_>,
+    ) -> Result<Vec<IamEntity>, StoreError>;
 
     /// Stores a new key with its backing keys; `Conflict` if (region, id) exists.
     fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError>;

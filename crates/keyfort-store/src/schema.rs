@@ -110,8 +110,29 @@ CREATE INDEX backing_keys_by_expiry ON backing_keys (import_valid_to_ms)
     WHERE import_state = 'IMPORTED' AND import_valid_to_ms IS NOT NULL;
 "#;
 
+/// Version 3: IAM users, roles, groups and managed policies.
+///
+/// - One table for every IAM entity: `name_key` is the lowercased name (IAM names are
+///   unique ignoring case), `id` the unique id (`AIDA...`), `doc` the details as JSON
+///   (see `keyfort_core::iam`).
+/// - IAM users' access keys live in `access_keys` with the user's ARN as
+///   `principal_arn`; the new index lists a user's keys.
+const V3: &str = r#"
+CREATE TABLE iam_entities (
+    account     TEXT    NOT NULL REFERENCES accounts(id),
+    kind        TEXT    NOT NULL CHECK (kind IN ('user', 'role', 'group', 'policy')),
+    name_key    TEXT    NOT NULL,
+    name        TEXT    NOT NULL,
+    id          TEXT    NOT NULL UNIQUE,
+    doc         TEXT    NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    PRIMARY KEY (account, kind, name_key)
+) STRICT;
+CREATE INDEX access_keys_by_principal ON access_keys (account, principal_arn);
+"#;
+
 /// Every migration, in order; entry `i` produces version `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this build writes and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -8,13 +8,14 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use keyfort_core::model::{AccessKeyRecord, AccountId, AccountRecord, AliasRecord, KeyRecord};
+use keyfort_core::iam::{IamEntity, IamKind};
+use keyfort_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord};
 use keyfort_core::store::{Page, Store, StoreError};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::codec::{account, parse_status, sql_limit, status_str};
 use crate::error::{SqliteError, backend, own, reading};
-use crate::{keys, schema};
+use crate::{iam, keys, schema};
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -313,6 +314,61 @@ impl Store for SqliteStore {
             status: parse_status(&status)?,
             created_ms,
         }))
+    }
+
+    fn list_access_keys(
+        &self,
+        account: &AccountId,
+        principal_arn: &str,
+    ) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        self.read(|c| iam::list_access_keys(c, account, principal_arn))
+    }
+
+    fn set_access_key_status(
+        &self,
+        access_key_id: &str,
+        status: AccessKeyStatus,
+    ) -> Result<(), StoreError> {
+        self.write(|tx| iam::set_access_key_status(tx, access_key_id, status))
+    }
+
+    fn delete_access_key(&self, access_key_id: &str) -> Result<bool, StoreError> {
+        self.write(|tx| iam::delete_access_key(tx, access_key_id))
+    }
+
+    fn create_iam_entity(&self, entity: &IamEntity) -> Result<(), StoreError> {
+        self.write(|tx| iam::create(tx, entity))
+    }
+
+    fn update_iam_entity(&self, entity: &IamEntity) -> Result<(), StoreError> {
+        self.write(|tx| iam::update(tx, entity))
+    }
+
+    fn get_iam_entity(
+        &self,
+        account: &AccountId,
+        kind: IamKind,
+        name: &str,
+    ) -> Result<Option<IamEntity>, StoreError> {
+        self.read(|c| iam::get(c, account, kind, name))
+    }
+
+    fn delete_iam_entity(
+        &self,
+        account: &AccountId,
+        kind: IamKind,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| iam::delete(tx, account, kind, name))
+    }
+
+    fn list_iam_entities(
+        &self,
+        account: &AccountId,
+        kind: IamKind,
+        page: Page<'_>,
+    ) -> Result<Vec<IamEntity>, StoreError> {
+        self.read(|c| iam::list(c, account, kind, page))
     }
 
     fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError> {

@@ -62,6 +62,7 @@ macro_rules! check_err {
 
 mod accounts;
 mod aliases;
+mod iam;
 mod keys;
 mod rotation;
 
@@ -107,6 +108,9 @@ pub const CASES: &[(&str, Case)] = &[
     ("account_conflict", accounts::account_conflict),
     ("access_keys_round_trip", accounts::access_keys_round_trip),
     ("access_key_conflict", accounts::access_key_conflict),
+    ("iam_entities_round_trip", iam::iam_entities_round_trip),
+    ("iam_entities_list_pages", iam::iam_entities_list_pages),
+    ("user_access_keys", iam::user_access_keys),
     ("key_round_trip", keys::key_round_trip),
     (
         "key_conflict_changes_nothing",
