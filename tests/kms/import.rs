@@ -265,7 +265,7 @@ async fn symmetric_import_delete_and_reimport() {
         b64(&material).into_bytes(),
         hex.into_bytes(),
         wrapped[..48].to_vec(),
-        b64(&wrapped)[..64].as_bytes().to_vec(),
+        b64(&wrapped).as_bytes()[..64].to_vec(),
         token.as_ref().to_vec(),
     ];
     let mut stack = vec![s.dir.path().to_path_buf()];

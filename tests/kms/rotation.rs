@@ -497,5 +497,49 @@ async fn two_nodes_rotate_a_due_key_once() {
     // invalidation exists, which is the PostgreSQL work's.)
     let record = store.get_key("us-east-1", &id).unwrap().unwrap();
     assert_eq!(record.backing_keys.len(), 2);
+
+    // The other node rotates on demand and encrypts under its new material: this node
+    // decrypts it, rereading the key because its cache lacks that backing key (at most
+    // once a second per key, so forged blobs cannot flood the store).
+    let principal = keyfort_core::Principal::root(
+        keyfort_core::model::AccountId::parse(crate::common::ACCOUNT).unwrap(),
+        crate::common::ACCESS_KEY_ID,
+    );
+    let on_other = |op: &str, body: String| {
+        let log = keyfort_core::ResourceLog::default();
+        let caller = keyfort_core::Caller {
+            principal: &principal,
+            region: "us-east-1",
+            resources: &log,
+        };
+        let op = keyfort_core::api::parse(op, body.as_bytes()).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&other.execute(&caller, op).unwrap()).unwrap()
+    };
+    // Make sure this node has the key cached now, then let the other node move on.
+    c.describe_key().key_id(&id).send().await.unwrap();
+    on_other("RotateKeyOnDemand", format!(r#"{{"KeyId":"{id}"}}"#));
+    let newest = store
+        .get_key("us-east-1", &id)
+        .unwrap()
+        .unwrap()
+        .current_backing_key()
+        .map(|b| keyfort_core::model::hex(&b.id))
+        .unwrap();
+    let blob = on_other(
+        "Encrypt",
+        format!(r#"{{"KeyId":"{id}","Plaintext":"c2hhcmVk"}}"#),
+    )["CiphertextBlob"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let blob = Blob::new(
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, blob).unwrap(),
+    );
+    clock.advance_ms(2000);
+    let d = c.decrypt().ciphertext_blob(blob).send().await.unwrap();
+    assert_eq!(d.plaintext().unwrap().as_ref(), b"shared");
+    assert_eq!(d.key_material_id(), Some(newest.as_str()));
+    // The reread also moved this node's encryptions to the newest material.
+    assert_eq!(current_material(&c, &id).await, newest);
     s.stop().await;
 }

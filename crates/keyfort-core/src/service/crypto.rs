@@ -204,6 +204,17 @@ impl Kms {
             return Err(KmsError::DryRun);
         }
         let bid = *parsed.backing_key_id();
+        // A backing key the cache lacks may have been added by another node.
+        let key = match key.backing(&bid) {
+            Some(_) => key,
+            None => match self.refresh_key(&key)? {
+                Some(fresh) => {
+                    require_encrypt_use(&fresh, algorithm)?;
+                    fresh
+                }
+                None => key,
+            },
+        };
         let Some(Material::Symmetric(material)) = key.backing(&bid) else {
             return Err(invalid());
         };

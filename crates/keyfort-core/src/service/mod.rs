@@ -85,6 +85,8 @@ pub(crate) struct LiveKey {
     material: Arc<HashMap<[u8; 32], Arc<Material>>>,
     /// The current backing key (the newest not waiting for a rotation), if present.
     current: Option<([u8; 32], Arc<Material>)>,
+    /// When this entry was read from the store (the service clock, milliseconds).
+    loaded_ms: i64,
 }
 
 impl LiveKey {
@@ -103,6 +105,10 @@ impl LiveKey {
 }
 
 type KeyCacheKey = (String, String);
+
+/// How old a cached key must be before a blob naming an unknown backing key makes
+/// keyfort reread it from the store.
+const REFRESH_AFTER_MS: i64 = 1000;
 type AliasCacheKey = (AccountId, String, String);
 
 /// The service. Cheap to share behind an `Arc`.
@@ -291,6 +297,7 @@ impl Kms {
             record,
             material: Arc::new(material),
             current,
+            loaded_ms: self.now_ms(),
         })
     }
 
@@ -306,6 +313,24 @@ impl Kms {
         let live = Arc::new(self.unseal(record, None)?);
         write(&self.keys).insert(ck, Arc::clone(&live));
         Ok(Some(live))
+    }
+
+    /// Reads a key afresh from the store into the cache, when its cached entry is older
+    /// than [`REFRESH_AFTER_MS`]: for a blob naming a backing key the cache does not
+    /// have, which another node sharing the store may have added by a rotation or an
+    /// import. The age limit bounds the store reads that forged blobs can cause.
+    /// Returns `None` when the entry is too fresh to reread or the key is gone.
+    fn refresh_key(&self, cached: &LiveKey) -> Result<Option<Arc<LiveKey>>> {
+        if self.now_ms() - cached.loaded_ms < REFRESH_AFTER_MS {
+            return Ok(None);
+        }
+        let _w = self.lock_writer();
+        let (region, id) = (&cached.record.region, &cached.record.id);
+        let Some(record) = self.store.get_key(region, id)? else {
+            return Ok(None);
+        };
+        tracing::debug!(key_id = %id, %region, "key reloaded for a backing key it did not have");
+        self.cache_key(record).map(Some)
     }
 
     /// Puts a freshly written record in the cache (called with the writer lock held).
