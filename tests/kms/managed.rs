@@ -168,3 +168,46 @@ async fn aws_managed_key_is_made_on_first_use_and_cannot_be_changed() {
     assert_eq!(r.rotations().len(), 1);
     s.stop().await;
 }
+
+/// Two nodes on one store that both make the same AWS managed key end up with one key.
+#[tokio::test(flavor = "multi_thread")]
+async fn nodes_racing_to_make_a_managed_key_make_one() {
+    let s = TestServer::start().await;
+    let (root, _) =
+        keyfort_crypto::RootKey::load_or_create(&s.dir.path().join("root.key")).unwrap();
+    let store = keyfort_store::SqliteStore::open(&s.dir.path().join("keyfort.db")).unwrap();
+    let other = Arc::new(keyfort_core::Kms::new(
+        Arc::new(store),
+        root,
+        keyfort_server::bootstrap::system_clock(),
+    ));
+    let principal = keyfort_core::Principal::root(
+        keyfort_core::model::AccountId::parse(crate::common::ACCOUNT).unwrap(),
+        crate::common::ACCESS_KEY_ID,
+    );
+    let describe = |kms: Arc<keyfort_core::Kms>, principal: keyfort_core::Principal| {
+        move || {
+            let log = keyfort_core::ResourceLog::default();
+            let caller = keyfort_core::Caller {
+                principal: &principal,
+                region: "us-east-1",
+                resources: &log,
+            };
+            let op =
+                keyfort_core::api::parse("DescribeKey", br#"{"KeyId":"alias/aws/sqs"}"#).unwrap();
+            let reply: serde_json::Value =
+                serde_json::from_slice(&kms.execute(&caller, op).unwrap()).unwrap();
+            reply["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned()
+        }
+    };
+    let (a, b) = tokio::join!(
+        tokio::task::spawn_blocking(describe(Arc::clone(&s.kms), principal.clone())),
+        tokio::task::spawn_blocking(describe(other, principal)),
+    );
+    assert_eq!(a.unwrap(), b.unwrap());
+    let c = s.client();
+    assert_eq!(c.list_keys().send().await.unwrap().keys().len(), 1);
+    let aliases = c.list_aliases().send().await.unwrap();
+    assert_eq!(aliases.aliases().len(), 1);
+    s.stop().await;
+}
