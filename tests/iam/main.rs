@@ -5,3 +5,6 @@
 mod common;
 
 mod admin;
+mod iam_query;
+mod roles;
+mod users;

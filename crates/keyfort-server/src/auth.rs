@@ -97,13 +97,44 @@ pub fn verify(
     head: &Head<'_>,
     req: &keyfort_sigv4::Request<'_>,
 ) -> Result<Principal, ApiError> {
-    let cred = kms
-        .credential(head.auth.credential.access_key_id)?
-        .ok_or(ApiError::UnrecognizedClient)?;
+    let akid = head.auth.credential.access_key_id;
+    let cred = if akid.starts_with("ASIA") {
+        session_credential(kms, head, req)?
+    } else {
+        kms.credential(akid)?.ok_or(ApiError::UnrecognizedClient)?
+    };
     if !cred.active {
         return Err(ApiError::UnrecognizedClient);
     }
     let key = cache.get_or_derive(&head.auth, cred.secret.expose());
     keyfort_sigv4::verify(&key, req, &head.auth, head.amz_date)?;
     Ok(cred.principal.clone())
+}
+
+/// Temporary credentials (`ASIA...`): the session token must be sent in
+/// `X-Amz-Security-Token` and signed, and must be current.
+fn session_credential(
+    kms: &Kms,
+    head: &Head<'_>,
+    req: &keyfort_sigv4::Request<'_>,
+) -> Result<Arc<keyfort_core::Credential>, ApiError> {
+    let token = req
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-amz-security-token"))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok());
+    let signed = head.auth.signed_headers.contains(&"x-amz-security-token");
+    let (Some(token), true) = (token, signed) else {
+        return Err(ApiError::UnrecognizedClient);
+    };
+    match kms.session_credential(head.auth.credential.access_key_id, token) {
+        Ok(keyfort_core::service::SessionAuth::Valid(c)) => Ok(c),
+        Ok(keyfort_core::service::SessionAuth::Invalid) => Err(ApiError::UnrecognizedClient),
+        Ok(keyfort_core::service::SessionAuth::Expired) => Err(ApiError::Service {
+            code: "ExpiredTokenException",
+            message: "The security token included in the request is expired".into(),
+        }),
+        Err(keyfort_core::iam::IamError::Internal(e)) => Err(ApiError::Kms(e)),
+        Err(_) => Err(ApiError::UnrecognizedClient),
+    }
 }

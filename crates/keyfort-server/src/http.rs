@@ -105,11 +105,16 @@ pub async fn handle(
         return Ok(resp);
     }
     let mut entry = AuditEntry::new(&id, &conn, &req);
-    let resp = match route(&state, req, &id, &mut entry).await {
-        Ok(resp) => resp,
-        Err(e) => {
-            entry.error = Some((e.code().to_owned(), e.message()));
-            e.into_response(&id)
+    let resp = if crate::query::is_query(&req) {
+        // IAM and STS: AWS's Query protocol, XML replies.
+        crate::query::handle(&state, req, &id, &mut entry).await
+    } else {
+        match route(&state, req, &id, &mut entry).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                entry.error = Some((e.code().to_owned(), e.message()));
+                e.into_response(&id)
+            }
         }
     };
     if let Some(audit) = &state.audit {

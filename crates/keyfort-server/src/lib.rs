@@ -11,9 +11,12 @@ pub mod bootstrap;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod iam;
 pub mod jobs;
 pub mod last_usage;
 pub mod lookup;
+pub mod query;
+pub mod sts;
 pub mod tls;
 
 use std::future::Future;

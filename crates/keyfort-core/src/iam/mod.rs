@@ -15,6 +15,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::AccountId;
 
+mod error;
+
+pub use error::IamError;
+
 /// The kind of an IAM entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum IamKind {
@@ -66,9 +70,8 @@ impl fmt::Display for IamKind {
     }
 }
 
-/// One stored IAM entity. Names are unique per (account, kind), ignoring nothing
-/// (IAM compares names case-insensitively; keyfort stores the lowercased name in
-/// `name_key` for that).
+/// One stored IAM entity. Names are unique per (account, kind) ignoring case, as
+/// IAM's are ([`IamEntity::name_key`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IamEntity {
     /// The account.

@@ -111,7 +111,7 @@ pub fn generate_access_key() -> Result<(String, SecretBytes)> {
 }
 
 impl Kms {
-    fn access_key_aad(access_key_id: &str, account: &AccountId) -> Vec<u8> {
+    pub(crate) fn access_key_aad(access_key_id: &str, account: &AccountId) -> Vec<u8> {
         format!("keyfort:access-key:v1|{access_key_id}|{account}").into_bytes()
     }
 
@@ -199,9 +199,14 @@ impl Kms {
                 &Self::access_key_aad(&rec.access_key_id, &rec.account),
             )
             .map_err(KmsError::Crypto)?;
-        // Only root access keys exist so far; IAM users' keys will carry their user.
+        // A root key, or an IAM user's (whose user must still exist).
+        let Some(principal) =
+            self.key_principal(rec.account, rec.access_key_id, &rec.principal_arn)?
+        else {
+            return Ok(None);
+        };
         let cred = Arc::new(Credential {
-            principal: Principal::root(rec.account, rec.access_key_id),
+            principal,
             secret,
             active: rec.status == AccessKeyStatus::Active,
         });

@@ -14,14 +14,13 @@ impl Kms {
     /// session the role's. The root user has none: its identity side is implicitly
     /// allowed (keyfort_policy::authorize knows).
     ///
-    /// Until IAM users and roles exist (the identity work of the authorization
-    /// issue), no principal other than a root user can authenticate, and an empty
-    /// list is both what is stored and the safe answer (an implicit deny).
+    /// A user or role that no longer exists has none (an implicit deny).
     pub fn identity_policies(&self, principal: &Principal) -> Result<Arc<[Arc<Policy>]>> {
         match principal.kind {
             PrincipalKind::Root => Ok(Arc::from(Vec::new())),
+            // Parsed once and cached per user or role; any IAM change clears the cache.
             PrincipalKind::User { .. } | PrincipalKind::AssumedRole { .. } => {
-                Ok(Arc::from(Vec::new()))
+                self.identity_policies_of(principal)
             }
         }
     }

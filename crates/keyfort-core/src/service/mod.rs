@@ -10,12 +10,14 @@ mod accounts;
 mod aliases;
 mod asym;
 mod crypto;
+mod iam;
 mod identity;
 mod import;
 mod keys;
 mod managed;
 mod metadata;
 mod rotation;
+mod sts;
 mod tags;
 
 use std::collections::HashMap;
@@ -33,11 +35,13 @@ use crate::model::{AccountId, KeyRecord, KeyState, hex};
 use crate::store::Store;
 
 pub use accounts::{Credential, Principal, PrincipalKind, generate_access_key};
+pub use iam::{Entity, Listing, PolicyHolder, parse_identity_policy, parse_trust_policy};
 pub use import::{IMPORT_PARAMETERS_VALID_MS, MAX_VALID_TO_MS};
 pub use managed::{AWS_MANAGED_SERVICES, aws_managed_service};
 pub use rotation::{
     CONFLICT_WINDOW_MS, DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, RotationDone,
 };
+pub use sts::{AssumeRoleInput, SessionAuth, SessionCredentials, policy_principal};
 
 /// Who is calling, and in which region (the one in the SigV4 credential scope).
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +123,8 @@ pub struct Kms {
     keys: RwLock<HashMap<KeyCacheKey, Arc<LiveKey>>>,
     aliases: RwLock<HashMap<AliasCacheKey, String>>,
     credentials: RwLock<HashMap<String, Arc<Credential>>>,
+    /// IAM users' and roles' identities with their parsed policies.
+    iam: iam::IdentityCache,
     writer: Mutex<()>,
     /// Set when keys were destroyed and the store has not yet purged their traces.
     purge_pending: std::sync::atomic::AtomicBool,
@@ -159,6 +165,7 @@ impl Kms {
             keys: RwLock::new(HashMap::new()),
             aliases: RwLock::new(HashMap::new()),
             credentials: RwLock::new(HashMap::new()),
+            iam: iam::IdentityCache::default(),
             writer: Mutex::new(()),
             purge_pending: std::sync::atomic::AtomicBool::new(false),
             imports: Mutex::new(import::ImportTokens::default()),
