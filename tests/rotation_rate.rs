@@ -30,6 +30,8 @@ fn call(kms: &Kms, principal: &Principal, op: &str, body: &str) -> serde_json::V
         principal,
         region: "us-east-1",
         resources: &log,
+        source_ip: None,
+        secure_transport: false,
     };
     let op = api::parse(op, body.as_bytes()).unwrap();
     serde_json::from_slice(&kms.execute(&caller, op).unwrap()).unwrap()
@@ -60,6 +62,8 @@ fn rate(kms: &Kms, principal: &Principal, op: &str, body: &str) -> f64 {
                     principal,
                     region: "us-east-1",
                     resources: &log,
+                    source_ip: None,
+                    secure_transport: false,
                 };
                 let parsed = api::parse(op, body.as_bytes()).unwrap();
                 std::hint::black_box(kms.execute(&caller, parsed).unwrap());

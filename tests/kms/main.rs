@@ -8,6 +8,7 @@ mod common;
 mod aliases;
 mod asym;
 mod auth;
+mod authz;
 mod crypto;
 mod deletion;
 mod import;

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeyManagerType, KeyState, Tag};
 use keyfort_core::clock::{DAY_MS, ManualClock};
 
@@ -45,22 +44,17 @@ async fn aws_managed_key_is_made_on_first_use_and_cannot_be_changed() {
     assert_eq!(aliases.aliases()[0].alias_name(), Some("alias/aws/s3"));
     assert_eq!(aliases.aliases()[0].target_key_id(), Some(id.as_str()));
 
-    // Usable for data (the kms:ViaService condition is the authorization layer's).
-    let blob = c
+    // Not usable for data directly: its policy allows that only through the service
+    // (kms:ViaService), and a direct call has none.
+    let denied = c
         .generate_data_key()
         .key_id("alias/aws/s3")
         .number_of_bytes(32)
         .send()
         .await
-        .unwrap();
-    let d = c
-        .decrypt()
-        .ciphertext_blob(blob.ciphertext_blob().unwrap().clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(d.plaintext(), blob.plaintext());
-    assert_eq!(d.key_id(), Some(arn.as_str()));
+        .unwrap_err();
+    assert_eq!(crate::common::code(&denied), "AccessDeniedException");
+    assert!(format!("{denied:?}").contains(&arn));
 
     // Its policy: use through S3 in this region by this account; metadata for the account.
     let p = c.get_key_policy().key_id(&id).send().await.unwrap();
@@ -151,14 +145,14 @@ async fn aws_managed_key_is_made_on_first_use_and_cannot_be_changed() {
     );
     let west = s.client_in("us-west-2");
     let w = west
-        .encrypt()
+        .describe_key()
         .key_id("alias/aws/s3")
-        .plaintext(Blob::new(b"west".to_vec()))
         .send()
         .await
         .unwrap();
-    assert!(!w.key_id().unwrap().contains(&id));
-    assert!(w.key_id().unwrap().contains(":us-west-2:"));
+    let w = w.key_metadata().unwrap().arn().unwrap();
+    assert!(!w.contains(&id));
+    assert!(w.contains(":us-west-2:"));
 
     // The yearly rotation happens on its own.
     clock.advance_ms(366 * DAY_MS);
@@ -192,6 +186,8 @@ async fn nodes_racing_to_make_a_managed_key_make_one() {
                 principal: &principal,
                 region: "us-east-1",
                 resources: &log,
+                source_ip: None,
+                secure_transport: false,
             };
             let op =
                 keyfort_core::api::parse("DescribeKey", br#"{"KeyId":"alias/aws/sqs"}"#).unwrap();

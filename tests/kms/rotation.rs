@@ -511,6 +511,8 @@ async fn two_nodes_rotate_a_due_key_once() {
             principal: &principal,
             region: "us-east-1",
             resources: &log,
+            source_ip: None,
+            secure_transport: false,
         };
         let op = keyfort_core::api::parse(op, body.as_bytes()).unwrap();
         serde_json::from_slice::<serde_json::Value>(&other.execute(&caller, op).unwrap()).unwrap()

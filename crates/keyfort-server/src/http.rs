@@ -206,6 +206,8 @@ async fn route(
     let principal = auth::verify(&state.kms, &state.signing_keys, &head, &sreq)?;
     entry.principal = Some(principal.clone());
     let region = head.auth.credential.region.to_owned();
+    let source_ip: Option<std::net::IpAddr> = entry.source_ip.parse().ok();
+    let secure_transport = entry.tls.is_some();
 
     if service == "cloudtrail" {
         let reply = crate::lookup::handle(state, &principal, &region, &op_name, &body).await?;
@@ -219,6 +221,8 @@ async fn route(
             principal: &principal,
             region: &region,
             resources: &resources,
+            source_ip,
+            secure_transport,
         };
         let result = crate::last_usage::handle(state, &caller, &body).await;
         entry.resources = resources.take();
@@ -235,6 +239,8 @@ async fn route(
                 principal: &principal,
                 region: &region,
                 resources: &log,
+                source_ip,
+                secure_transport,
             };
             kms.execute(&caller, op)
         })
@@ -245,6 +251,8 @@ async fn route(
             principal: &principal,
             region: &region,
             resources: &resources,
+            source_ip,
+            secure_transport,
         };
         state.kms.execute(&caller, op)
     };

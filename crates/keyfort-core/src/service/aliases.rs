@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::authz::Access;
 use super::{Caller, Kms, json, write};
 use crate::api::ListPage;
 use crate::api::wire::ser_epoch;
@@ -54,9 +55,10 @@ impl Kms {
         &self,
         caller: &Caller<'_>,
         target: &KeyRef,
+        access: &Access<'_>,
     ) -> Result<std::sync::Arc<super::LiveKey>> {
         not_alias(target)?;
-        let key = self.resolve(caller, target)?;
+        let key = self.resolve(caller, target, access)?;
         super::managed::require_customer_managed(&key.record)?;
         if key.record.state == KeyState::PendingDeletion {
             return Err(super::state_error(&key.record));
@@ -70,6 +72,7 @@ impl Kms {
             caller.region.to_owned(),
             name.to_owned(),
         ));
+        self.alias_index.clear();
     }
 
     pub(super) fn create_alias(
@@ -79,8 +82,10 @@ impl Kms {
         target: &KeyRef,
     ) -> Result<Vec<u8>> {
         reserved(&name)?;
+        let access = Access::new("kms:CreateAlias");
+        self.authorize_identity(caller, &access, &Self::alias_arn(caller, &name))?;
         let _w = self.lock_writer();
-        let key = self.alias_target_key(caller, target)?;
+        let key = self.alias_target_key(caller, target, &access)?;
         let now = self.now_ms();
         let record = AliasRecord {
             account: caller.account().clone(),
@@ -111,6 +116,8 @@ impl Kms {
         target: &KeyRef,
     ) -> Result<Vec<u8>> {
         reserved(&name)?;
+        let access = Access::new("kms:UpdateAlias");
+        self.authorize_identity(caller, &access, &Self::alias_arn(caller, &name))?;
         let _w = self.lock_writer();
         let Some(mut alias) = self
             .store
@@ -121,8 +128,10 @@ impl Kms {
                 Self::alias_arn(caller, &name)
             )));
         };
-        let key = self.alias_target_key(caller, target)?;
+        let key = self.alias_target_key(caller, target, &access)?;
         if let Some(old) = self.load_key(caller.region, &alias.target_key_id)? {
+            // The key the alias leaves must allow it too.
+            self.authorize_key(caller, &old, &access, None)?;
             if old.record.usage != key.record.usage || old.record.spec != key.record.spec {
                 return Err(KmsError::Validation(format!(
                     "The new target key must have the same key usage and key spec as the current one ({} / {}).",
@@ -148,7 +157,17 @@ impl Kms {
 
     pub(super) fn delete_alias(&self, caller: &Caller<'_>, name: &str) -> Result<Vec<u8>> {
         reserved(name)?;
+        let access = Access::new("kms:DeleteAlias");
+        self.authorize_identity(caller, &access, &Self::alias_arn(caller, name))?;
         let _w = self.lock_writer();
+        if let Some(alias) = self
+            .store
+            .get_alias(caller.account(), caller.region, name)?
+        {
+            if let Some(key) = self.load_key(caller.region, &alias.target_key_id)? {
+                self.authorize_key(caller, &key, &access, None)?;
+            }
+        }
         if !self
             .store
             .delete_alias(caller.account(), caller.region, name)?
@@ -168,6 +187,7 @@ impl Kms {
         key: Option<&KeyRef>,
         page: &ListPage,
     ) -> Result<Vec<u8>> {
+        self.authorize_identity(caller, &Access::new("kms:ListAliases"), "*")?;
         if let Some(m) = &page.marker {
             if !is_alias_name(m) {
                 return Err(KmsError::InvalidMarker("The marker is not valid.".into()));
@@ -180,7 +200,13 @@ impl Kms {
                     "KeyId must be a key ID or key ARN to list its aliases.".into(),
                 ));
             }
-            Some(k) => Some(self.resolve(caller, k)?.record.id.clone()),
+            Some(k) => Some(
+                self.find_key(caller, k, "kms:ListAliases")?
+                    .0
+                    .record
+                    .id
+                    .clone(),
+            ),
         };
         let mut rows = self.store.list_aliases(
             caller.account(),

@@ -4,6 +4,7 @@
 use keyfort_crypto::{AsymKey, SecretBytes};
 use serde::Serialize;
 
+use super::authz::Access;
 use super::crypto::require_symmetric_key;
 use super::{Caller, Kms, LiveKey, json, state_error};
 use crate::api::wire::{ser_b64, ser_secret_b64};
@@ -146,7 +147,15 @@ impl Kms {
         caller: &Caller<'_>,
         req: &SignVerify,
     ) -> Result<(std::sync::Arc<LiveKey>, ())> {
-        let key = self.resolve(caller, &req.key)?;
+        let action = if req.signature.is_some() {
+            "kms:Verify"
+        } else {
+            "kms:Sign"
+        };
+        let access = Access::new(action)
+            .with("kms:SigningAlgorithm", req.algorithm.as_str())
+            .with("kms:MessageType", req.message_type.as_str());
+        let key = self.resolve(caller, &req.key, &access)?;
         {
             let material = usable(&key, KeyUsage::SignVerify)?;
             let k = asym(material)?;
@@ -203,7 +212,7 @@ impl Kms {
     }
 
     pub(super) fn get_public_key(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<Vec<u8>> {
-        let key = self.resolve(caller, key)?;
+        let key = self.resolve(caller, key, &Access::new("kms:GetPublicKey"))?;
         let r = &key.record;
         if r.state != KeyState::Enabled {
             return Err(state_error(r));
@@ -229,7 +238,13 @@ impl Kms {
     }
 
     fn mac_key(&self, caller: &Caller<'_>, req: &Mac) -> Result<std::sync::Arc<LiveKey>> {
-        let key = self.resolve(caller, &req.key)?;
+        let action = if req.mac.is_some() {
+            "kms:VerifyMac"
+        } else {
+            "kms:GenerateMac"
+        };
+        let access = Access::new(action).with("kms:MacAlgorithm", req.algorithm.as_str());
+        let key = self.resolve(caller, &req.key, &access)?;
         {
             let Material::Hmac(h) = usable(&key, KeyUsage::GenerateVerifyMac)? else {
                 return Err(KmsError::Internal("MAC usage on non-HMAC material"));
@@ -285,7 +300,9 @@ impl Kms {
         public_key: &[u8],
         dry_run: bool,
     ) -> Result<Vec<u8>> {
-        let key = self.resolve(caller, key)?;
+        let access =
+            Access::new("kms:DeriveSharedSecret").with("kms:KeyAgreementAlgorithm", "ECDH");
+        let key = self.resolve(caller, key, &access)?;
         let k = asym(usable(&key, KeyUsage::KeyAgreement)?)?;
         if dry_run {
             return Err(KmsError::DryRun);
@@ -304,7 +321,16 @@ impl Kms {
         caller: &Caller<'_>,
         req: GenerateDataKeyPair,
     ) -> Result<Vec<u8>> {
-        let key = self.resolve(caller, &req.key)?;
+        let action = if req.with_plaintext {
+            "kms:GenerateDataKeyPair"
+        } else {
+            "kms:GenerateDataKeyPairWithoutPlaintext"
+        };
+        let access = Access::new(action)
+            .context(&req.context)
+            .with("kms:DataKeyPairSpec", req.spec.as_str())
+            .with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+        let key = self.resolve(caller, &req.key, &access)?;
         require_symmetric_key(&key)?;
         if req.dry_run {
             return Err(KmsError::DryRun);

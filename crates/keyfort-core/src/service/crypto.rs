@@ -4,6 +4,7 @@
 use keyfort_crypto::{RsaOaep, SecretBytes, canonical_encryption_context, parse_blob};
 use serde::Serialize;
 
+use super::authz::Access;
 use super::{Caller, Kms, LiveKey, json, state_error};
 use crate::api::wire::{ser_b64, ser_secret_b64};
 use crate::api::{Decrypt, Encrypt, EncryptionContext, GenerateDataKey, ReEncrypt};
@@ -157,16 +158,20 @@ impl Kms {
         caller: &Caller<'_>,
         blob: &[u8],
         expected: Option<&crate::arn::KeyRef>,
-        ctx: &EncryptionContext,
+        access: &Access<'_>,
         algorithm: EncryptionAlgorithm,
         dry_run: bool,
     ) -> Result<(std::sync::Arc<LiveKey>, SecretBytes, [u8; 32])> {
+        let empty_context = EncryptionContext::new();
+        let ctx = access.encryption_context.unwrap_or(&empty_context);
         let invalid = || {
             KmsError::InvalidCiphertext(
                 "The ciphertext is invalid or was not made by this key service.".into(),
             )
         };
-        let want = expected.map(|k| self.resolve(caller, k)).transpose()?;
+        let want = expected
+            .map(|k| self.resolve(caller, k, access))
+            .transpose()?;
         if let Some(want) = &want {
             if want.record.spec != KeySpec::SymmetricDefault {
                 require_encrypt_use(want, algorithm)?;
@@ -185,20 +190,25 @@ impl Kms {
             }
         }
         let parsed = parse_blob(blob).map_err(|_| invalid())?;
-        let key = match self.load_key(caller.region, parsed.key_id())? {
-            Some(k) if &k.record.account == caller.account() => {
-                caller.resources.record(k.arn());
-                k
-            }
-            _ => return Err(Self::key_not_found(caller, parsed.key_id())),
-        };
-        if let Some(want) = &want {
-            if want.record.id != key.record.id {
+        // The blob names its key, which may belong to another account (cross-account
+        // Decrypt needs no KeyId): the key named in the request was authorized above,
+        // any other is authorized here.
+        let key = match &want {
+            Some(want) if want.record.id == parsed.key_id() => std::sync::Arc::clone(want),
+            Some(_) => {
                 return Err(KmsError::IncorrectKey(
                     "The key ID in the request does not identify a KMS key that can perform this operation.".into(),
                 ));
             }
-        }
+            None => match self.load_key(caller.region, parsed.key_id())? {
+                Some(k) => {
+                    caller.resources.record(k.arn());
+                    self.authorize_key(caller, &k, access, None)?;
+                    k
+                }
+                None => return Err(Self::key_not_found(caller, parsed.key_id())),
+            },
+        };
         require_encrypt_use(&key, algorithm)?;
         if dry_run {
             return Err(KmsError::DryRun);
@@ -224,7 +234,10 @@ impl Kms {
     }
 
     pub(super) fn encrypt(&self, caller: &Caller<'_>, req: Encrypt) -> Result<Vec<u8>> {
-        let key = self.resolve(caller, &req.key)?;
+        let access = Access::new("kms:Encrypt")
+            .context(&req.context)
+            .with("kms:EncryptionAlgorithm", req.algorithm.as_str());
+        let key = self.resolve(caller, &req.key, &access)?;
         require_encrypt_use(&key, req.algorithm)?;
         if req.dry_run {
             return Err(KmsError::DryRun);
@@ -239,11 +252,14 @@ impl Kms {
     }
 
     pub(super) fn decrypt(&self, caller: &Caller<'_>, req: Decrypt) -> Result<Vec<u8>> {
+        let access = Access::new("kms:Decrypt")
+            .context(&req.context)
+            .with("kms:EncryptionAlgorithm", req.algorithm.as_str());
         let (key, plaintext, bid) = self.open_blob(
             caller,
             &req.ciphertext,
             req.key.as_ref(),
-            &req.context,
+            &access,
             req.algorithm,
             req.dry_run,
         )?;
@@ -256,13 +272,39 @@ impl Kms {
     }
 
     pub(super) fn re_encrypt(&self, caller: &Caller<'_>, req: ReEncrypt) -> Result<Vec<u8>> {
-        let dest = self.resolve(caller, &req.destination_key)?;
+        // kms:ReEncryptOnSameKey needs both keys: find them before authorizing either.
+        let (dest, dest_alias) = self.find_key(caller, &req.destination_key, "kms:ReEncryptTo")?;
+        let source_id = match &req.source_key {
+            Some(k) => Some(
+                self.find_key(caller, k, "kms:ReEncryptFrom")?
+                    .0
+                    .record
+                    .id
+                    .clone(),
+            ),
+            None => parse_blob(&req.ciphertext)
+                .ok()
+                .map(|b| b.key_id().to_owned()),
+        };
+        let same = source_id.as_deref() == Some(dest.record.id.as_str());
+        let to = Access::new("kms:ReEncryptTo")
+            .context(&req.destination_context)
+            .with(
+                "kms:EncryptionAlgorithm",
+                req.destination_algorithm.as_str(),
+            )
+            .with_bool("kms:ReEncryptOnSameKey", same);
+        self.authorize_key(caller, &dest, &to, dest_alias)?;
         require_encrypt_use(&dest, req.destination_algorithm)?;
+        let from = Access::new("kms:ReEncryptFrom")
+            .context(&req.source_context)
+            .with("kms:EncryptionAlgorithm", req.source_algorithm.as_str())
+            .with_bool("kms:ReEncryptOnSameKey", same);
         let (source, plaintext, source_bid) = self.open_blob(
             caller,
             &req.ciphertext,
             req.source_key.as_ref(),
-            &req.source_context,
+            &from,
             req.source_algorithm,
             req.dry_run,
         )?;
@@ -288,7 +330,15 @@ impl Kms {
         caller: &Caller<'_>,
         req: GenerateDataKey,
     ) -> Result<Vec<u8>> {
-        let key = self.resolve(caller, &req.key)?;
+        let action = if req.with_plaintext {
+            "kms:GenerateDataKey"
+        } else {
+            "kms:GenerateDataKeyWithoutPlaintext"
+        };
+        let access = Access::new(action)
+            .context(&req.context)
+            .with("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT");
+        let key = self.resolve(caller, &req.key, &access)?;
         require_symmetric_key(&key)?;
         if req.dry_run {
             return Err(KmsError::DryRun);
@@ -309,7 +359,8 @@ impl Kms {
         })
     }
 
-    pub(super) fn generate_random(&self, n: usize) -> Result<Vec<u8>> {
+    pub(super) fn generate_random(&self, caller: &Caller<'_>, n: usize) -> Result<Vec<u8>> {
+        self.authorize_identity(caller, &Access::new("kms:GenerateRandom"), "*")?;
         let plaintext = keyfort_crypto::random_bytes(n).map_err(KmsError::Crypto)?;
         json(&RandomReply { plaintext })
     }

@@ -146,7 +146,10 @@ impl Kms {
         caller: &Caller<'_>,
         req: GetParametersForImport,
     ) -> Result<Vec<u8>> {
-        let live = self.resolve(caller, &req.key)?;
+        let access = super::authz::Access::new("kms:GetParametersForImport")
+            .with("kms:WrappingAlgorithm", req.algorithm.as_str())
+            .with("kms:WrappingKeySpec", req.wrapping_key_spec.as_str());
+        let live = self.resolve(caller, &req.key, &access)?;
         require_external(&live.record, true)?;
         let algorithm = wrapping(req.algorithm)?;
         let spec = match req.wrapping_key_spec {
@@ -243,7 +246,9 @@ impl Kms {
     ) -> Result<Vec<u8>> {
         let now = self.now_ms();
         let _w = self.lock_writer();
-        let mut r = self.resolve_for_write(caller, &req.key)?;
+        let access = super::authz::Access::new("kms:ImportKeyMaterial")
+            .with("kms:ExpirationModel", req.expiration.as_str());
+        let mut r = self.resolve_for_write(caller, &req.key, &access)?;
         require_external(&r, true)?;
         let (wrapping_key, algorithm) = self.import_parameters(&r, &req.import_token)?;
         let material: SecretBytes =
@@ -360,7 +365,8 @@ impl Kms {
         key: &KeyRef,
         material_id: Option<&[u8; 32]>,
     ) -> Result<Vec<u8>> {
-        let ((), r) = self.mutate_key(caller, key, |r| {
+        let access = super::authz::Access::new("kms:DeleteImportedKeyMaterial");
+        let ((), r) = self.mutate_key(caller, key, &access, |r| {
             require_external(r, false)?;
             let target = match material_id {
                 Some(id) => *id,

@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use super::metadata::{KeyMetadata, check_policy, default_policy};
+use super::authz::{Access, parse_key_policy};
+use super::metadata::{KeyMetadata, default_policy};
 use super::{Caller, Kms, json};
 use crate::api::wire::ser_epoch;
 use crate::api::{CreateKey, ListPage};
@@ -100,12 +101,30 @@ impl Kms {
             ));
         }
         crate::keyspec::check_combination(req.spec, req.usage)?;
+        let access = Access::new("kms:CreateKey")
+            .with("kms:KeySpec", req.spec.as_str())
+            .with("kms:KeyUsage", req.usage.as_str())
+            .with("kms:KeyOrigin", req.origin.as_str())
+            .with_bool("kms:MultiRegion", req.multi_region)
+            .with_bool(
+                "kms:BypassPolicyLockoutSafetyCheck",
+                req.bypass_policy_lockout_safety_check,
+            )
+            .request_tags(&req.tags);
+        self.authorize_identity(caller, &access, "*")?;
+        if !req.tags.is_empty() {
+            let tagging = Access::new("kms:TagResource").request_tags(&req.tags);
+            self.authorize_identity(caller, &tagging, "*")?;
+        }
         let policy = match req.policy {
             Some(p) => p,
             None => default_policy(caller.account()),
         };
-        check_policy(&policy)?;
+        let parsed = parse_key_policy(&policy)?;
         let id = new_key_id()?;
+        if !req.bypass_policy_lockout_safety_check {
+            self.lockout_check(caller, &Self::key_arn(caller, &id), &parsed)?;
+        }
         // A key for imported material starts without any, awaiting ImportKeyMaterial.
         let external = req.origin == Origin::External;
         let record = KeyRecord {
@@ -151,13 +170,14 @@ impl Kms {
     }
 
     pub(super) fn describe_key(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<Vec<u8>> {
-        let live = self.resolve(caller, key)?;
+        let live = self.resolve(caller, key, &Access::new("kms:DescribeKey"))?;
         json(&MetadataReply {
             key_metadata: KeyMetadata::of(&live.record),
         })
     }
 
     pub(super) fn list_keys(&self, caller: &Caller<'_>, page: &ListPage) -> Result<Vec<u8>> {
+        self.authorize_identity(caller, &Access::new("kms:ListKeys"), "*")?;
         if let Some(m) = &page.marker {
             if !is_key_id(m) {
                 return Err(KmsError::InvalidMarker("The marker is not valid.".into()));
@@ -194,7 +214,12 @@ impl Kms {
         key: &KeyRef,
         enable: bool,
     ) -> Result<Vec<u8>> {
-        self.mutate_key(caller, key, |r| {
+        let action = if enable {
+            "kms:EnableKey"
+        } else {
+            "kms:DisableKey"
+        };
+        self.mutate_key(caller, key, &Access::new(action), |r| {
             match r.state {
                 KeyState::Enabled | KeyState::Disabled => {}
                 _ => return Err(super::state_error(r)),
@@ -216,7 +241,11 @@ impl Kms {
         days: u32,
     ) -> Result<Vec<u8>> {
         let now = self.now_ms();
-        let ((), r) = self.mutate_key(caller, key, |r| {
+        let access = Access::new("kms:ScheduleKeyDeletion").with(
+            "kms:ScheduleKeyDeletionPendingWindowInDays",
+            days.to_string(),
+        );
+        let ((), r) = self.mutate_key(caller, key, &access, |r| {
             match r.state {
                 KeyState::Enabled | KeyState::Disabled | KeyState::PendingImport => {}
                 _ => return Err(super::state_error(r)),
@@ -235,7 +264,8 @@ impl Kms {
     }
 
     pub(super) fn cancel_deletion(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<Vec<u8>> {
-        let ((), r) = self.mutate_key(caller, key, |r| {
+        let access = Access::new("kms:CancelKeyDeletion");
+        let ((), r) = self.mutate_key(caller, key, &access, |r| {
             if r.state != KeyState::PendingDeletion {
                 return Err(KmsError::InvalidState(format!(
                     "{} is not pending deletion.",
@@ -261,7 +291,8 @@ impl Kms {
         key: &KeyRef,
         description: String,
     ) -> Result<Vec<u8>> {
-        self.mutate_key(caller, key, |r| {
+        let access = Access::new("kms:UpdateKeyDescription");
+        self.mutate_key(caller, key, &access, |r| {
             require_manageable(r)?;
             r.description = description;
             Ok(())

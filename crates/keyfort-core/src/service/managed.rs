@@ -198,7 +198,7 @@ mod tests {
     fn managed_policy_is_valid_and_names_the_service() {
         let acct = AccountId::parse("111122223333").unwrap();
         let p = aws_managed_policy(&acct, "eu-west-1", "s3");
-        assert!(super::super::metadata::check_policy(&p).is_ok());
+        assert!(super::super::authz::parse_key_policy(&p).is_ok());
         let v: serde_json::Value = serde_json::from_str(&p).unwrap();
         assert_eq!(
             v["Statement"][0]["Condition"]["StringEquals"]["kms:ViaService"],

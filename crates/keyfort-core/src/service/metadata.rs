@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use crate::api::wire::{ser_epoch, ser_opt_epoch};
-use crate::error::{KmsError, Result};
 use crate::model::{AccountId, ImportState, KeyRecord, KeyState, hex};
 
 /// The wire KeyMetadata structure.
@@ -107,51 +106,6 @@ pub(crate) fn default_policy(account: &AccountId) -> String {
     )
 }
 
-/// Checks that a key policy is a well-formed policy document: a JSON object with a
-/// Statement (an object or a non-empty list) whose entries have an Effect of Allow or
-/// Deny, a Principal or NotPrincipal, and an Action or NotAction. Enforcement is the
-/// authorization layer's; this only refuses documents that could never be evaluated.
-pub(crate) fn check_policy(policy: &str) -> Result<()> {
-    let malformed = |why: &str| {
-        KmsError::MalformedPolicyDocument(format!("The new key policy is not valid: {why}"))
-    };
-    let doc: serde_json::Value =
-        serde_json::from_str(policy).map_err(|_| malformed("it is not valid JSON."))?;
-    let obj = doc
-        .as_object()
-        .ok_or_else(|| malformed("it must be a JSON object."))?;
-    if let Some(v) = obj.get("Version") {
-        if !matches!(v.as_str(), Some("2012-10-17" | "2008-10-17")) {
-            return Err(malformed("Version must be 2012-10-17 or 2008-10-17."));
-        }
-    }
-    let statements: Vec<&serde_json::Value> = match obj.get("Statement") {
-        Some(serde_json::Value::Array(a)) if !a.is_empty() => a.iter().collect(),
-        Some(s @ serde_json::Value::Object(_)) => vec![s],
-        _ => return Err(malformed("it must have a Statement.")),
-    };
-    for s in statements {
-        let s = s
-            .as_object()
-            .ok_or_else(|| malformed("each Statement must be an object."))?;
-        if !matches!(
-            s.get("Effect").and_then(|e| e.as_str()),
-            Some("Allow" | "Deny")
-        ) {
-            return Err(malformed(
-                "each Statement needs an Effect of Allow or Deny.",
-            ));
-        }
-        if !(s.contains_key("Principal") || s.contains_key("NotPrincipal")) {
-            return Err(malformed("each Statement needs a Principal."));
-        }
-        if !(s.contains_key("Action") || s.contains_key("NotAction")) {
-            return Err(malformed("each Statement needs an Action."));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,11 +113,11 @@ mod tests {
     #[test]
     fn default_policy_is_valid() {
         let acct = AccountId::parse("111122223333").unwrap();
-        assert!(check_policy(&default_policy(&acct)).is_ok());
+        assert!(super::super::authz::parse_key_policy(&default_policy(&acct)).is_ok());
     }
 
     #[test]
-    fn malformed_policies_are_refused() {
+    fn malformed_policies_are_refused_with_the_reason() {
         for bad in [
             "not json",
             "[]",
@@ -173,10 +127,11 @@ mod tests {
             r#"{"Statement":{"Effect":"Allow","Action":"kms:*"}}"#,
             r#"{"Version":"2020-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#,
         ] {
-            assert_eq!(
-                check_policy(bad).map_err(|e| e.code()),
-                Err("MalformedPolicyDocumentException"),
-                "{bad}"
+            let e = super::super::authz::parse_key_policy(bad).unwrap_err();
+            assert_eq!(e.code(), "MalformedPolicyDocumentException", "{bad}");
+            assert!(
+                e.to_string()
+                    .starts_with("The new key policy is not valid: ")
             );
         }
     }

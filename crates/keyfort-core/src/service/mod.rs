@@ -9,6 +9,7 @@
 mod accounts;
 mod aliases;
 mod asym;
+mod authz;
 mod crypto;
 mod iam;
 mod identity;
@@ -52,6 +53,10 @@ pub struct Caller<'a> {
     pub region: &'a str,
     /// Where the keys the request touched are noted, for its audit record.
     pub resources: &'a ResourceLog,
+    /// The client's address (`aws:SourceIp`), when known.
+    pub source_ip: Option<std::net::IpAddr>,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
 }
 
 /// The ARNs of the keys a request touched (for the audit record's `resources`).
@@ -89,6 +94,10 @@ pub(crate) struct LiveKey {
     material: Arc<HashMap<[u8; 32], Arc<Material>>>,
     /// The current backing key (the newest not waiting for a rotation), if present.
     current: Option<([u8; 32], Arc<Material>)>,
+    /// The key policy, parsed once (shared with the previous cache entry while the
+    /// text is unchanged). `None` if the stored text does not parse: nothing is then
+    /// allowed by the key policy.
+    policy: Option<Arc<keyfort_policy::Policy>>,
     /// When this entry was read from the store (the service clock, milliseconds).
     loaded_ms: i64,
 }
@@ -133,6 +142,8 @@ pub struct Kms {
     /// Serializes the creation of AWS managed keys (not the writer lock: creation can
     /// be reached from a mutation that holds it).
     managed: Mutex<()>,
+    /// The aliases of each key, for `kms:ResourceAliases`.
+    alias_index: authz::AliasIndex,
 }
 
 impl std::fmt::Debug for Kms {
@@ -170,6 +181,7 @@ impl Kms {
             purge_pending: std::sync::atomic::AtomicBool::new(false),
             imports: Mutex::new(import::ImportTokens::default()),
             managed: Mutex::new(()),
+            alias_index: authz::AliasIndex::default(),
         }
     }
 
@@ -198,7 +210,9 @@ impl Kms {
             Operation::Decrypt(req) => self.decrypt(caller, req),
             Operation::ReEncrypt(req) => self.re_encrypt(caller, req),
             Operation::GenerateDataKey(req) => self.generate_data_key(caller, req),
-            Operation::GenerateRandom { number_of_bytes } => self.generate_random(number_of_bytes),
+            Operation::GenerateRandom { number_of_bytes } => {
+                self.generate_random(caller, number_of_bytes)
+            }
             Operation::CreateAlias { name, target } => self.create_alias(caller, name, &target),
             Operation::UpdateAlias { name, target } => self.update_alias(caller, name, &target),
             Operation::DeleteAlias { name } => self.delete_alias(caller, &name),
@@ -300,10 +314,21 @@ impl Kms {
         let current = record
             .current_backing_key()
             .and_then(|b| material.get(&b.id).map(|m| (b.id, Arc::clone(m))));
+        let policy = match previous.filter(|p| p.record.policy == record.policy) {
+            Some(p) => p.policy.clone(),
+            None => match authz::parse_key_policy(&record.policy) {
+                Ok(p) => Some(Arc::new(p)),
+                Err(e) => {
+                    tracing::warn!(key_id = %record.id, error = %e, "stored key policy does not parse; the key policy allows nothing");
+                    None
+                }
+            },
+        };
         Ok(LiveKey {
             record,
             material: Arc::new(material),
             current,
+            policy,
             loaded_ms: self.now_ms(),
         })
     }
@@ -352,6 +377,7 @@ impl Kms {
     fn forget_key(&self, region: &str, id: &str) {
         write(&self.keys).remove(&(region.to_owned(), id.to_owned()));
         write(&self.aliases).retain(|(_, r, _), target| !(r == region && target == id));
+        self.alias_index.clear();
     }
 
     /// The ARN keyfort shows for a key id in the caller's account and region.
@@ -406,49 +432,89 @@ impl Kms {
         }
     }
 
-    /// Resolves any key identifier to the caller's key. Keys of other accounts and
-    /// regions are reported as not found (cross-account use arrives with authorization).
-    fn resolve(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<Arc<LiveKey>> {
-        let id = match key {
-            KeyRef::Id(id) => id.clone(),
+    /// Finds the key an identifier names, without authorizing: a key id or alias of
+    /// the caller's account, or a key ARN (of another account only for an action AWS
+    /// allows across accounts). Returns the key and the alias it was named by.
+    ///
+    /// A key of another account that does not exist answers exactly as one whose
+    /// policy does not allow the caller (AccessDeniedException), so no reply tells
+    /// whether another account's key exists.
+    fn find_key<'k>(
+        &self,
+        caller: &Caller<'_>,
+        key: &'k KeyRef,
+        action: &str,
+    ) -> Result<(Arc<LiveKey>, Option<&'k str>)> {
+        let (id, alias) = match key {
+            KeyRef::Id(id) => (id.clone(), None),
             KeyRef::KeyArn {
                 region,
                 account,
                 id,
             } => {
-                if region != caller.region || account != caller.account() {
-                    return Err(KmsError::NotFound(format!(
-                        "Key 'arn:aws:kms:{region}:{account}:key/{id}' does not exist"
-                    )));
+                let arn = format!("arn:aws:kms:{region}:{account}:key/{id}");
+                if region != caller.region {
+                    return Err(KmsError::NotFound(format!("Key '{arn}' does not exist")));
                 }
-                id.clone()
+                if account != caller.account() {
+                    if !authz::cross_account_action(action) {
+                        return Err(KmsError::NotFound(format!("Key '{arn}' does not exist")));
+                    }
+                    return match self.load_key(caller.region, id)? {
+                        Some(k) if &k.record.account == account => {
+                            caller.resources.record(k.arn());
+                            Ok((k, None))
+                        }
+                        _ => Err(authz::foreign_key_denied(caller, action, &arn)),
+                    };
+                }
+                (id.clone(), None)
             }
-            KeyRef::AliasName(name) => self.alias_target(caller, name)?,
+            KeyRef::AliasName(name) => (self.alias_target(caller, name)?, Some(name.as_str())),
             KeyRef::AliasArn {
                 region,
                 account,
                 name,
             } => {
+                // Aliases never cross accounts.
                 if region != caller.region || account != caller.account() {
                     return Err(KmsError::NotFound(format!(
                         "Alias 'arn:aws:kms:{region}:{account}:{name}' is not found."
                     )));
                 }
-                self.alias_target(caller, name)?
+                (self.alias_target(caller, name)?, Some(name.as_str()))
             }
         };
         match self.load_key(caller.region, &id)? {
             Some(k) if &k.record.account == caller.account() => {
                 caller.resources.record(k.arn());
-                Ok(k)
+                Ok((k, alias))
             }
             _ => Err(Self::key_not_found(caller, &id)),
         }
     }
 
-    /// Reads a key fresh from the store for a mutation (writer lock held).
-    fn resolve_for_write(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<KeyRecord> {
-        let live = self.resolve(caller, key)?;
+    /// Resolves any key identifier and authorizes `access` on the key.
+    fn resolve(
+        &self,
+        caller: &Caller<'_>,
+        key: &KeyRef,
+        access: &authz::Access<'_>,
+    ) -> Result<Arc<LiveKey>> {
+        let (live, alias) = self.find_key(caller, key, access.action)?;
+        self.authorize_key(caller, &live, access, alias)?;
+        Ok(live)
+    }
+
+    /// Reads a key fresh from the store for a mutation (writer lock held), after
+    /// authorizing `access` on it.
+    fn resolve_for_write(
+        &self,
+        caller: &Caller<'_>,
+        key: &KeyRef,
+        access: &authz::Access<'_>,
+    ) -> Result<KeyRecord> {
+        let live = self.resolve(caller, key, access)?;
         match self.store.get_key(caller.region, &live.record.id)? {
             Some(r) => Ok(r),
             None => Err(Self::key_not_found(caller, &live.record.id)),
@@ -460,10 +526,11 @@ impl Kms {
         &self,
         caller: &Caller<'_>,
         key: &KeyRef,
+        access: &authz::Access<'_>,
         f: impl FnOnce(&mut KeyRecord) -> Result<T>,
     ) -> Result<(T, KeyRecord)> {
         let _w = self.lock_writer();
-        let mut record = self.resolve_for_write(caller, key)?;
+        let mut record = self.resolve_for_write(caller, key, access)?;
         // Every customer change goes through here; AWS managed keys take none.
         managed::require_customer_managed(&record)?;
         let out = f(&mut record)?;
@@ -474,7 +541,7 @@ impl Kms {
 
     /// The ARN and creation time of a key the caller may see (GetKeyLastUsage).
     pub fn key_arn_and_creation(&self, caller: &Caller<'_>, key: &KeyRef) -> Result<(String, i64)> {
-        let live = self.resolve(caller, key)?;
+        let live = self.resolve(caller, key, &authz::Access::new("kms:GetKeyLastUsage"))?;
         Ok((live.arn(), live.record.created_ms))
     }
 

@@ -136,7 +136,11 @@ impl Kms {
         period: Option<u32>,
     ) -> Result<Vec<u8>> {
         let now = self.now_ms();
-        self.mutate_key(caller, key, |r| {
+        let mut access = super::authz::Access::new("kms:EnableKeyRotation");
+        if let Some(days) = period {
+            access = access.with("kms:RotationPeriodInDays", days.to_string());
+        }
+        self.mutate_key(caller, key, &access, |r| {
             require_automatic_rotation(r)?;
             require_enabled(r)?;
             let days = period.unwrap_or(DEFAULT_ROTATION_PERIOD_DAYS);
@@ -157,7 +161,8 @@ impl Kms {
         caller: &Caller<'_>,
         key: &KeyRef,
     ) -> Result<Vec<u8>> {
-        self.mutate_key(caller, key, |r| {
+        let access = super::authz::Access::new("kms:DisableKeyRotation");
+        self.mutate_key(caller, key, &access, |r| {
             require_automatic_rotation(r)?;
             require_enabled(r)?;
             r.rotation_period_days = None;
@@ -172,7 +177,11 @@ impl Kms {
         caller: &Caller<'_>,
         key: &KeyRef,
     ) -> Result<Vec<u8>> {
-        let live = self.resolve(caller, key)?;
+        let live = self.resolve(
+            caller,
+            key,
+            &super::authz::Access::new("kms:GetKeyRotationStatus"),
+        )?;
         let r = &live.record;
         if r.spec != KeySpec::SymmetricDefault {
             return Err(KmsError::UnsupportedOperation(format!(
@@ -196,7 +205,11 @@ impl Kms {
     ) -> Result<Vec<u8>> {
         let now = self.now_ms();
         let _w = self.lock_writer();
-        let mut r = self.resolve_for_write(caller, key)?;
+        let mut r = self.resolve_for_write(
+            caller,
+            key,
+            &super::authz::Access::new("kms:RotateKeyOnDemand"),
+        )?;
         super::managed::require_customer_managed(&r)?;
         if r.spec != KeySpec::SymmetricDefault {
             return Err(KmsError::UnsupportedOperation(format!(
@@ -277,7 +290,11 @@ impl Kms {
         caller: &Caller<'_>,
         req: &ListKeyRotations,
     ) -> Result<Vec<u8>> {
-        let live = self.resolve(caller, &req.key)?;
+        let live = self.resolve(
+            caller,
+            &req.key,
+            &super::authz::Access::new("kms:ListKeyRotations"),
+        )?;
         let r = &live.record;
         if r.spec != KeySpec::SymmetricDefault {
             return Err(KmsError::UnsupportedOperation(format!(

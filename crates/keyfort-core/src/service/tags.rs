@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
+use super::authz::{Access, parse_key_policy};
 use super::keys::require_manageable;
-use super::metadata::check_policy;
 use super::{Caller, Kms, json};
 use crate::api::wire::WireTag;
 use crate::api::{ListPage, MAX_TAGS};
@@ -63,7 +63,8 @@ impl Kms {
         key: &KeyRef,
         tags: Vec<Tag>,
     ) -> Result<Vec<u8>> {
-        self.mutate_key(caller, key, |r| {
+        let access = Access::new("kms:TagResource").request_tags(&tags);
+        self.mutate_key(caller, key, &access, |r| {
             require_manageable(r)?;
             for t in tags {
                 match r.tags.iter_mut().find(|o| o.key == t.key) {
@@ -87,7 +88,8 @@ impl Kms {
         key: &KeyRef,
         keys: &[String],
     ) -> Result<Vec<u8>> {
-        self.mutate_key(caller, key, |r| {
+        let access = Access::new("kms:UntagResource").with_all("aws:TagKeys", keys.to_vec());
+        self.mutate_key(caller, key, &access, |r| {
             require_manageable(r)?;
             r.tags.retain(|t| !keys.contains(&t.key));
             Ok(())
@@ -101,7 +103,7 @@ impl Kms {
         key: &KeyRef,
         page: &ListPage,
     ) -> Result<Vec<u8>> {
-        let live = self.resolve(caller, key)?;
+        let live = self.resolve(caller, key, &Access::new("kms:ListResourceTags"))?;
         let start = offset_marker(page)?;
         let all = &live.record.tags;
         if start > all.len() {
@@ -129,7 +131,7 @@ impl Kms {
         key: &KeyRef,
         name: &str,
     ) -> Result<Vec<u8>> {
-        let live = self.resolve(caller, key)?;
+        let live = self.resolve(caller, key, &Access::new("kms:GetKeyPolicy"))?;
         policy_name(name)?;
         json(&PolicyReply {
             policy: &live.record.policy,
@@ -143,11 +145,16 @@ impl Kms {
         key: &KeyRef,
         name: &str,
         policy: String,
-        _bypass_lockout_check: bool,
+        bypass_lockout_check: bool,
     ) -> Result<Vec<u8>> {
         policy_name(name)?;
-        check_policy(&policy)?;
-        self.mutate_key(caller, key, |r| {
+        let parsed = parse_key_policy(&policy)?;
+        let access = Access::new("kms:PutKeyPolicy")
+            .with_bool("kms:BypassPolicyLockoutSafetyCheck", bypass_lockout_check);
+        self.mutate_key(caller, key, &access, |r| {
+            if !bypass_lockout_check {
+                self.lockout_check(caller, &r.arn(), &parsed)?;
+            }
             r.policy = policy;
             Ok(())
         })?;
@@ -160,7 +167,7 @@ impl Kms {
         key: &KeyRef,
         page: &ListPage,
     ) -> Result<Vec<u8>> {
-        self.resolve(caller, key)?;
+        self.resolve(caller, key, &Access::new("kms:ListKeyPolicies"))?;
         let start = offset_marker(page)?;
         let names = if start == 0 {
             vec![POLICY_NAME]
