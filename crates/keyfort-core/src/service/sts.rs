@@ -306,9 +306,10 @@ impl Kms {
             return Err(denied());
         }
         if duration > role.doc.max_session_seconds {
-            return Err(IamError::Validation(format!(
+            return Err(IamError::Validation(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-            )));
+                    .into(),
+            ));
         }
         if matches!(caller.kind, PrincipalKind::AssumedRole { .. })
             && duration > CHAINED_SESSION_SECONDS
