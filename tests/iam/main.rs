@@ -5,6 +5,7 @@
 mod common;
 
 mod admin;
+mod audit;
 mod iam_query;
 mod roles;
 mod users;

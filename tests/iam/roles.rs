@@ -281,6 +281,14 @@ async fn assume_role_parameters() {
         .send()
         .await
         .expect("allowed by the session policy");
+    // The role allows kms:*, the session policy does not allow CreateKey.
+    crate::assert_code!(kms.create_key().send().await, "AccessDeniedException");
+    let full = assume(&s, &alice, &base).await.expect("without policy");
+    kms_client(&s, &full)
+        .create_key()
+        .send()
+        .await
+        .expect("the role's own policy allows CreateKey");
 
     // Session tags become principal tags; they need sts:TagSession (the trust allows it).
     let tagged = assume(

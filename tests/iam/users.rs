@@ -137,6 +137,11 @@ async fn access_keys_authenticate_and_stop_at_once() {
     let root = Creds::root();
     let alice = user_with_key(&s, "alice").await;
     assert!(alice.akid.starts_with("AKIA") && alice.secret.len() == 40);
+    // Authenticated, but no identity policy allows KMS yet.
+    crate::assert_code!(
+        kms_client(&s, &alice).list_keys().send().await,
+        "AccessDeniedException"
+    );
     iam(
         &s,
         &root,
@@ -346,5 +351,125 @@ async fn iam_actions_need_identity_policies() {
     iam(&s, &root, "DeletePolicy", &[("PolicyArn", &policy_arn)])
         .await
         .ok();
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_policies_are_inline_managed_and_group_parsed_once() {
+    let s = TestServer::start().await;
+    let root = Creds::root();
+    let alice = user_with_key(&s, "alice").await;
+    let doc = |action: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+        )
+    };
+    let put = |kind: &'static str, name: &'static str, d: String| {
+        let s = &s;
+        let root = root.clone();
+        async move {
+            let field = if kind == "User" {
+                "UserName"
+            } else {
+                "GroupName"
+            };
+            iam(
+                s,
+                &root,
+                &format!("Put{kind}Policy"),
+                &[(field, name), ("PolicyName", "p"), ("PolicyDocument", &d)],
+            )
+            .await
+            .ok();
+        }
+    };
+    put("User", "alice", doc("kms:Encrypt")).await;
+    let arn = iam(
+        &s,
+        &root,
+        "CreatePolicy",
+        &[("PolicyName", "m"), ("PolicyDocument", &doc("kms:Decrypt"))],
+    )
+    .await
+    .ok()
+    .get("Arn")
+    .unwrap();
+    iam(
+        &s,
+        &root,
+        "AttachUserPolicy",
+        &[("UserName", "alice"), ("PolicyArn", &arn)],
+    )
+    .await
+    .ok();
+    iam(&s, &root, "CreateGroup", &[("GroupName", "g")])
+        .await
+        .ok();
+    put("Group", "g", doc("kms:DescribeKey")).await;
+    iam(
+        &s,
+        &root,
+        "AddUserToGroup",
+        &[("GroupName", "g"), ("UserName", "alice")],
+    )
+    .await
+    .ok();
+
+    let principal = s
+        .kms
+        .credential(&alice.akid)
+        .unwrap()
+        .unwrap()
+        .principal
+        .clone();
+    assert_eq!(principal.user_name(), Some("alice"));
+    assert!(principal.user_id.starts_with("AIDA"));
+    let first = s.kms.identity_policies(&principal).unwrap();
+    assert_eq!(first.len(), 3);
+    // Cached: the same parsed policies until something changes.
+    let again = s.kms.identity_policies(&principal).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &again));
+
+    iam(
+        &s,
+        &root,
+        "DetachUserPolicy",
+        &[("UserName", "alice"), ("PolicyArn", &arn)],
+    )
+    .await
+    .ok();
+    assert_eq!(s.kms.identity_policies(&principal).unwrap().len(), 2);
+    iam(
+        &s,
+        &root,
+        "RemoveUserFromGroup",
+        &[("GroupName", "g"), ("UserName", "alice")],
+    )
+    .await
+    .ok();
+    assert_eq!(s.kms.identity_policies(&principal).unwrap().len(), 1);
+    iam(
+        &s,
+        &root,
+        "DeleteUserPolicy",
+        &[("UserName", "alice"), ("PolicyName", "p")],
+    )
+    .await
+    .ok();
+    assert!(s.kms.identity_policies(&principal).unwrap().is_empty());
+    // A malformed document is refused with the parser's message.
+    let r = iam(
+        &s,
+        &root,
+        "PutUserPolicy",
+        &[
+            ("UserName", "alice"),
+            ("PolicyName", "bad"),
+            ("PolicyDocument", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}"#),
+        ],
+    )
+    .await;
+    r.err(400, "MalformedPolicyDocument");
+    assert!(!r.get("Message").unwrap().is_empty());
     s.stop().await;
 }

@@ -121,6 +121,27 @@ impl AuditEntry {
     }
 
     fn into_row(self) -> Result<(AuditRow, Vec<u8>), AuditError> {
+        // userIdentity.sessionContext of a role session: the role that issued it
+        // and when (CloudTrail's shape).
+        fn session_context(p: &Principal) -> Option<keyfort_audit::SessionContext> {
+            let PrincipalKind::AssumedRole { role_arn, .. } = &p.kind else {
+                return None;
+            };
+            Some(keyfort_audit::SessionContext {
+                session_issuer: Some(keyfort_audit::SessionIssuer {
+                    issuer_type: "Role".into(),
+                    principal_id: p.user_id.split(':').next().unwrap_or_default().to_owned(),
+                    arn: role_arn.clone(),
+                    account_id: p.account.to_string(),
+                    user_name: role_arn.rsplit('/').next().unwrap_or_default().to_owned(),
+                }),
+                attributes: keyfort_audit::SessionAttributes {
+                    creation_date: keyfort_audit::format_iso8601(p.session_issued_ms.unwrap_or(0)),
+                    mfa_authenticated: "false".into(),
+                },
+            })
+        }
+
         let account = self.principal.as_ref().map(|p| p.account.to_string());
         let identity = match &self.principal {
             Some(p) => {
@@ -137,7 +158,7 @@ impl AuditEntry {
                     access_key_id: Some(p.access_key_id.clone()),
                     user_name: Some(username(p)),
                     invoked_by: None,
-                    session_context: None,
+                    session_context: session_context(p),
                 }
             }
             None => UserIdentity {

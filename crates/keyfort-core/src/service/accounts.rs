@@ -31,6 +31,8 @@ pub struct Principal {
     /// The inline session policy of a role session (AssumeRole `Policy`), which
     /// limits what the role's identity policies allow.
     pub session_policy: Option<Arc<keyfort_policy::Policy>>,
+    /// When a role session was issued (AssumeRole), milliseconds since the epoch.
+    pub session_issued_ms: Option<i64>,
 }
 
 /// The kind of an authenticated identity.
@@ -63,6 +65,7 @@ impl Principal {
             kind: PrincipalKind::Root,
             tags: Vec::new(),
             session_policy: None,
+            session_issued_ms: None,
         }
     }
 

@@ -78,6 +78,7 @@ struct SessionClaims {
     session: String,
     secret: String,
     exp_ms: i64,
+    iat_ms: i64,
     #[serde(default)]
     policy: Option<String>,
     #[serde(default)]
@@ -176,6 +177,7 @@ impl Kms {
             },
             tags: user.tags.clone(),
             session_policy: None,
+            session_issued_ms: None,
         }))
     }
 
@@ -370,6 +372,7 @@ impl Kms {
             session: session.clone(),
             secret: String::from_utf8_lossy(secret.expose()).into_owned(),
             exp_ms: expiration_ms,
+            iat_ms: self.now_ms(),
             policy: input.policy.clone(),
             tags: input.tags.clone(),
         };
@@ -455,6 +458,7 @@ impl Kms {
             },
             tags,
             session_policy,
+            session_issued_ms: Some(claims.iat_ms),
         };
         Ok(SessionAuth::Valid(Arc::new(Credential {
             principal,
