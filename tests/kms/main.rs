@@ -11,6 +11,7 @@ mod auth;
 mod authz;
 mod crypto;
 mod deletion;
+mod grants;
 mod import;
 mod keys;
 mod last_usage;

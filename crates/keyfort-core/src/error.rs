@@ -88,6 +88,9 @@ pub enum KmsError {
     /// The import token is unknown or belongs to another key.
     #[error("{0}")]
     InvalidImportToken(String),
+    /// A grant token that names no grant of this service.
+    #[error("{0}")]
+    InvalidGrantToken(String),
     /// A storage failure. The message to the client says nothing about it.
     #[error("storage failure")]
     Store(#[from] StoreError),
@@ -129,6 +132,7 @@ impl KmsError {
             KmsError::IncorrectKeyMaterial(_) => "IncorrectKeyMaterialException",
             KmsError::ExpiredImportToken(_) => "ExpiredImportTokenException",
             KmsError::InvalidImportToken(_) => "InvalidImportTokenException",
+            KmsError::InvalidGrantToken(_) => "InvalidGrantTokenException",
             KmsError::Store(_) | KmsError::Crypto(_) | KmsError::Internal(_) => {
                 "KMSInternalException"
             }

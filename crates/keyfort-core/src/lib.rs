@@ -14,6 +14,7 @@ pub mod api;
 pub mod arn;
 pub mod audit;
 pub mod clock;
+pub mod grant;
 pub mod iam;
 pub mod keyspec;
 pub mod service;

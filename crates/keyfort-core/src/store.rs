@@ -5,6 +5,7 @@
 //! the server runs every mutating operation on the blocking pool. Each write method is
 //! durable when it returns (the SQLite backend runs with `synchronous=FULL`).
 
+use crate::grant::GrantRecord;
 use crate::iam::{IamEntity, IamKind};
 use crate::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord,
@@ -128,7 +129,7 @@ pub trait Store: Send + Sync + 'static {
     /// Keys (region, id) holding imported material (IMPORTED) whose ValidTo is at or
     /// before `now_ms`.
     fn keys_with_expired_material(&self, now_ms: i64) -> Result<Vec<(String, String)>, StoreError>;
-    /// Deletes a key for good: its row, its aliases, and its backing keys, whose sealed
+    /// Deletes a key for good: its row, its aliases, its grants, and its backing keys, whose sealed
     /// material is overwritten before the rows are removed. Returns whether it existed.
     fn destroy_key(&self, region: &str, key_id: &str) -> Result<bool, StoreError>;
     /// Makes sure no copy of destroyed data survives in the backend's own logs (for
@@ -162,4 +163,32 @@ pub trait Store: Send + Sync + 'static {
         key_id: Option<&str>,
         page: Page<'_>,
     ) -> Result<Vec<AliasRecord>, StoreError>;
+
+    /// Stores a new grant; `Conflict` if its id exists.
+    fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError>;
+    /// Reads a grant of a key.
+    fn get_grant(
+        &self,
+        region: &str,
+        key_id: &str,
+        grant_id: &str,
+    ) -> Result<Option<GrantRecord>, StoreError>;
+    /// Lists the grants of a key, ascending by grant id.
+    fn list_grants(
+        &self,
+        region: &str,
+        key_id: &str,
+        page: Page<'_>,
+    ) -> Result<Vec<GrantRecord>, StoreError>;
+    /// Lists the grants in a region whose retiring principal is `retiring_principal`,
+    /// ascending by grant id.
+    fn list_retirable_grants(
+        &self,
+        region: &str,
+        retiring_principal: &str,
+        page: Page<'_>,
+    ) -> Result<Vec<GrantRecord>, StoreError>;
+    /// Deletes a grant of a key. Returns whether it existed.
+    fn delete_grant(&self, region: &str, key_id: &str, grant_id: &str)
+    -> Result<bool, StoreError>;
 }

@@ -488,6 +488,7 @@ pub(crate) fn destroy(conn: &Connection, region: &str, key_id: &str) -> Result<b
         "DELETE FROM keys WHERE region = ?1 AND key_id = ?2",
         &[&region, &key_id],
     )?;
+    crate::grants::delete_all(conn, region, key_id)?;
     let replicated: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM keys WHERE key_id = ?1)")
         .and_then(|mut st| st.query_row([key_id], |row| row.get(0)))

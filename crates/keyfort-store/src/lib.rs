@@ -12,6 +12,7 @@
 mod audit;
 mod codec;
 mod error;
+mod grants;
 mod iam;
 mod keys;
 mod schema;

@@ -131,8 +131,32 @@ CREATE TABLE iam_entities (
 CREATE INDEX access_keys_by_principal ON access_keys (account, principal_arn);
 "#;
 
+/// Version 4: grants.
+///
+/// - One row per grant of a key; `doc` holds the operations, constraints and issuing
+///   account (see `keyfort_core::grant`); grant tokens are not stored. Grant ids are
+///   unique across keys.
+/// - Indexed for ListGrants (by key), ListRetirableGrants (by retiring principal) and
+///   the deletion of a key's grants.
+const V4: &str = r#"
+CREATE TABLE grants (
+    grant_id    TEXT    NOT NULL PRIMARY KEY,
+    region      TEXT    NOT NULL,
+    key_id      TEXT    NOT NULL,
+    account     TEXT    NOT NULL,
+    name        TEXT,
+    grantee     TEXT    NOT NULL,
+    retiring    TEXT,
+    doc         TEXT    NOT NULL,
+    created_ms  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX grants_by_key ON grants (region, key_id, grant_id);
+CREATE INDEX grants_by_retiring ON grants (region, retiring, grant_id)
+    WHERE retiring IS NOT NULL;
+"#;
+
 /// Every migration, in order; entry `i` produces version `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The schema version this build writes and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use keyfort_core::grant::GrantRecord;
 use keyfort_core::iam::{IamEntity, IamKind};
 use keyfort_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord};
 use keyfort_core::store::{Page, Store, StoreError};
@@ -15,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, pa
 
 use crate::codec::{account, parse_status, sql_limit, status_str};
 use crate::error::{SqliteError, backend, own, reading};
-use crate::{iam, keys, schema};
+use crate::{grants, iam, keys, schema};
 
 /// How long a statement waits for another process's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -525,5 +526,45 @@ impl Store for SqliteStore {
                     .collect()
             })
             .map_err(reading("aliases"))
+    }
+
+    fn create_grant(&self, grant: &GrantRecord) -> Result<(), StoreError> {
+        self.write(|tx| grants::create(tx, grant))
+    }
+
+    fn get_grant(
+        &self,
+        region: &str,
+        key_id: &str,
+        grant_id: &str,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        self.read(|tx| grants::get(tx, region, key_id, grant_id))
+    }
+
+    fn list_grants(
+        &self,
+        region: &str,
+        key_id: &str,
+        page: Page<'_>,
+    ) -> Result<Vec<GrantRecord>, StoreError> {
+        self.read(|tx| grants::list(tx, region, key_id, page))
+    }
+
+    fn list_retirable_grants(
+        &self,
+        region: &str,
+        retiring_principal: &str,
+        page: Page<'_>,
+    ) -> Result<Vec<GrantRecord>, StoreError> {
+        self.read(|tx| grants::list_retirable(tx, region, retiring_principal, page))
+    }
+
+    fn delete_grant(
+        &self,
+        region: &str,
+        key_id: &str,
+        grant_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.write(|tx| grants::delete(tx, region, key_id, grant_id))
     }
 }

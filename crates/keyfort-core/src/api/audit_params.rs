@@ -245,6 +245,48 @@ impl Operation {
                     m.insert("keyMaterialId".into(), json!(crate::model::hex(id)));
                 }
             }
+            Operation::CreateGrant(g) => {
+                m.insert("keyId".into(), key(&g.key));
+                m.insert("granteePrincipal".into(), json!(g.grantee));
+                if let Some(r) = &g.retiring {
+                    m.insert("retiringPrincipal".into(), json!(r));
+                }
+                m.insert("operations".into(), json!(g.operations));
+                if let Some(c) = &g.constraints {
+                    let mut cm = Map::new();
+                    if let Some(s) = &c.encryption_context_subset {
+                        cm.insert("encryptionContextSubset".into(), json!(s));
+                    }
+                    if let Some(e) = &c.encryption_context_equals {
+                        cm.insert("encryptionContextEquals".into(), json!(e));
+                    }
+                    m.insert("constraints".into(), Value::Object(cm));
+                }
+                if let Some(n) = &g.name {
+                    m.insert("name".into(), json!(n));
+                }
+            }
+            Operation::ListGrants(l) => {
+                m.insert("keyId".into(), key(&l.key));
+                if let Some(g) = &l.grant_id {
+                    m.insert("grantId".into(), json!(g));
+                }
+                if let Some(p) = &l.grantee {
+                    m.insert("granteePrincipal".into(), json!(p));
+                }
+                page(&mut m, &l.page);
+            }
+            Operation::ListRetirableGrants(l) => {
+                m.insert("retiringPrincipal".into(), json!(l.retiring));
+                page(&mut m, &l.page);
+            }
+            // CloudTrail records RetireGrant with null requestParameters: the grant
+            // token is never written anywhere.
+            Operation::RetireGrant(_) => return Value::Null,
+            Operation::RevokeGrant(r) => {
+                m.insert("keyId".into(), key(&r.key));
+                m.insert("grantId".into(), json!(r.grant_id));
+            }
         }
         Value::Object(m)
     }

@@ -2,10 +2,14 @@
 //! botocore's model checked here (ValidationException), so handlers never see raw JSON.
 
 mod audit_params;
+mod grants;
 mod material;
 pub mod wire;
 
 pub use audit_params::is_read_only;
+pub use grants::{
+    CreateGrant, GrantRef, GrantToken, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant,
+};
 pub use material::{GetParametersForImport, ImportKeyMaterial, ListKeyRotations};
 
 use std::collections::BTreeMap;
@@ -328,6 +332,16 @@ pub enum Operation {
         /// Which material; the current one when absent.
         key_material_id: Option<[u8; 32]>,
     },
+    /// CreateGrant.
+    CreateGrant(CreateGrant),
+    /// ListGrants.
+    ListGrants(ListGrants),
+    /// ListRetirableGrants.
+    ListRetirableGrants(ListRetirableGrants),
+    /// RetireGrant.
+    RetireGrant(RetireGrant),
+    /// RevokeGrant.
+    RevokeGrant(RevokeGrant),
 }
 
 impl Operation {
@@ -355,6 +369,8 @@ impl Operation {
                 | Operation::GenerateDataKeyPair(_)
                 | Operation::GetKeyRotationStatus(_)
                 | Operation::ListKeyRotations(_)
+                | Operation::ListGrants(_)
+                | Operation::ListRetirableGrants(_)
         )
     }
 }
@@ -402,6 +418,11 @@ pub const OPERATIONS: &[&str] = &[
     "GetParametersForImport",
     "ImportKeyMaterial",
     "DeleteImportedKeyMaterial",
+    "CreateGrant",
+    "ListGrants",
+    "ListRetirableGrants",
+    "RetireGrant",
+    "RevokeGrant",
 ];
 
 /// Every operation in botocore's KMS model (2014-11-01). Those keyfort does not answer
@@ -750,6 +771,11 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Operation, KmsError> {
             key: key_ref(r.key_id, "keyId")?,
             key_material_id: material::key_material_id(r.key_material_id)?,
         },
+        "CreateGrant" => Operation::CreateGrant(grants::create_grant(r)?),
+        "ListGrants" => Operation::ListGrants(grants::list_grants(r)?),
+        "ListRetirableGrants" => Operation::ListRetirableGrants(grants::list_retirable_grants(r)?),
+        "RetireGrant" => Operation::RetireGrant(grants::retire_grant(r)?),
+        "RevokeGrant" => Operation::RevokeGrant(grants::revoke_grant(r)?),
         _ => return Err(KmsError::Internal("operation listed but not decoded")),
     })
 }
@@ -1190,7 +1216,7 @@ mod tests {
             "ValidationException"
         );
         assert_eq!(code("Nope", "{}"), "UnknownOperationException");
-        assert_eq!(code("CreateGrant", "{}"), "UnsupportedOperationException");
+        assert_eq!(code("ReplicateKey", "{}"), "UnsupportedOperationException");
         for op in OPERATIONS {
             assert!(MODEL_OPERATIONS.contains(op), "{op} is not in the model");
         }

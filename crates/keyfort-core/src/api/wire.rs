@@ -149,4 +149,11 @@ pub struct Req {
     pub import_type: Option<String>,
     pub key_material_description: Option<String>,
     pub key_material_id: Option<String>,
+    pub grantee_principal: Option<String>,
+    pub retiring_principal: Option<String>,
+    pub operations: Option<Vec<String>>,
+    pub constraints: Option<crate::grant::GrantConstraints>,
+    pub name: Option<String>,
+    pub grant_id: Option<String>,
+    pub grant_token: Option<String>,
 }

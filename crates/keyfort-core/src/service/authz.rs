@@ -30,6 +30,9 @@ pub(crate) struct Access<'r> {
     pub(crate) encryption_context: Option<&'r EncryptionContext>,
     /// Further condition keys of the request (`kms:EncryptionAlgorithm`, ...).
     extra: Vec<(&'static str, Vec<String>)>,
+    /// For CreateGrant: the new grant's operations and constraints (a grant that
+    /// allows CreateGrant allows only grants within its own).
+    pub(crate) child_grant: Option<(&'r [String], Option<&'r crate::grant::GrantConstraints>)>,
 }
 
 impl<'r> Access<'r> {
@@ -39,6 +42,7 @@ impl<'r> Access<'r> {
             action,
             encryption_context: None,
             extra: Vec::new(),
+            child_grant: None,
         }
     }
 
@@ -330,7 +334,7 @@ impl Kms {
         let identity = self.identity_policies(caller.principal)?;
         let identity: Vec<&Policy> = identity.iter().map(Arc::as_ref).collect();
         let arn = key.arn();
-        let input = AuthzInput {
+        let mut input = AuthzInput {
             request: Request {
                 principal: &principal,
                 action: access.action,
@@ -343,7 +347,14 @@ impl Kms {
             session_policy: caller.principal.session_policy.as_deref(),
             grant_allows: false,
         };
-        let decision = policy::authorize(&input);
+        let mut decision = policy::authorize(&input);
+        // Grants are looked at only when no policy allows (an explicit deny still wins).
+        if matches!(decision, Decision::ImplicitDeny(_))
+            && self.grant_allows(caller, key, access, &ctx)?
+        {
+            input.grant_allows = true;
+            decision = policy::authorize(&input);
+        }
         if decision.is_allowed() {
             return Ok(());
         }

@@ -11,6 +11,7 @@ mod aliases;
 mod asym;
 mod authz;
 mod crypto;
+mod grants;
 mod iam;
 mod identity;
 mod import;
@@ -144,6 +145,8 @@ pub struct Kms {
     managed: Mutex<()>,
     /// The aliases of each key, for `kms:ResourceAliases`.
     alias_index: authz::AliasIndex,
+    /// The grants of each key.
+    grant_cache: grants::GrantCache,
 }
 
 impl std::fmt::Debug for Kms {
@@ -182,6 +185,7 @@ impl Kms {
             imports: Mutex::new(import::ImportTokens::default()),
             managed: Mutex::new(()),
             alias_index: authz::AliasIndex::default(),
+            grant_cache: grants::GrantCache::default(),
         }
     }
 
@@ -265,6 +269,11 @@ impl Kms {
                 key,
                 key_material_id,
             } => self.delete_imported_key_material(caller, &key, key_material_id.as_ref()),
+            Operation::CreateGrant(req) => self.create_grant(caller, req),
+            Operation::ListGrants(req) => self.list_grants(caller, &req),
+            Operation::ListRetirableGrants(req) => self.list_retirable_grants(caller, &req),
+            Operation::RetireGrant(req) => self.retire_grant(caller, &req),
+            Operation::RevokeGrant(req) => self.revoke_grant(caller, &req),
         }
     }
 
@@ -378,6 +387,7 @@ impl Kms {
         write(&self.keys).remove(&(region.to_owned(), id.to_owned()));
         write(&self.aliases).retain(|(_, r, _), target| !(r == region && target == id));
         self.alias_index.clear();
+        self.grant_cache.forget(region, id);
     }
 
     /// The ARN keyfort shows for a key id in the caller's account and region.

@@ -62,6 +62,7 @@ macro_rules! check_err {
 
 mod accounts;
 mod aliases;
+mod grants;
 mod iam;
 mod keys;
 mod rotation;
@@ -160,6 +161,14 @@ pub const CASES: &[(&str, Case)] = &[
     (
         "list_aliases_pages_and_filter",
         aliases::list_aliases_pages_and_filter,
+    ),
+    (
+        "grants_round_trip_and_lists",
+        grants::grants_round_trip_and_lists,
+    ),
+    (
+        "destroy_key_deletes_its_grants",
+        grants::destroy_key_deletes_its_grants,
     ),
 ];
 
