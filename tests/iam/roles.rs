@@ -338,3 +338,92 @@ async fn sessions_expire() {
     crate::assert_code!(kms.list_keys().send().await, "ExpiredTokenException");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_account_assume_role_needs_both_sides() {
+    let s = TestServer::start().await;
+    let root_a = Creds::root();
+    // Account B, with its own root credentials.
+    let b = keyfort_core::model::AccountId::parse("222233334444").unwrap();
+    s.kms.ensure_account(&b).unwrap();
+    s.kms
+        .add_root_access_key(
+            &b,
+            "AKIAKEYFORTACCOUNTB1",
+            &keyfort_crypto::SecretBytes::new(b"secret-of-account-b-0123456789".to_vec()),
+        )
+        .unwrap();
+    let root_b = Creds {
+        akid: "AKIAKEYFORTACCOUNTB1".into(),
+        secret: "secret-of-account-b-0123456789".into(),
+        token: None,
+    };
+    // B's role trusts account A as a whole.
+    let role_arn = "arn:aws:iam::222233334444:role/shared";
+    iam(
+        &s,
+        &root_b,
+        "CreateRole",
+        &[
+            ("RoleName", "shared"),
+            (
+                "AssumeRolePolicyDocument",
+                &trust_for("arn:aws:iam::111122223333:root"),
+            ),
+        ],
+    )
+    .await
+    .ok();
+    // A's IAM does not see B's role.
+    iam(&s, &root_a, "GetRole", &[("RoleName", "shared")])
+        .await
+        .err(404, "NoSuchEntity");
+
+    let alice = user_with_key(&s, "alice").await;
+    let params = [("RoleArn", role_arn), ("RoleSessionName", "xacct")];
+    // The trust policy allows A, but alice's identity policy does not allow yet.
+    sts(&s, &alice, "AssumeRole", &params)
+        .await
+        .err(403, "AccessDenied");
+    let allow = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{role_arn}"}}]}}"#
+    );
+    iam(
+        &s,
+        &root_a,
+        "PutUserPolicy",
+        &[
+            ("UserName", "alice"),
+            ("PolicyName", "assume"),
+            ("PolicyDocument", &allow),
+        ],
+    )
+    .await
+    .ok();
+    let session = assume(&s, &alice, &params).await.expect("both sides allow");
+    let who = sts(&s, &session, "GetCallerIdentity", &[]).await.ok();
+    assert_eq!(who.get("Account").as_deref(), Some("222233334444"));
+    assert_eq!(
+        who.get("Arn").as_deref(),
+        Some("arn:aws:sts::222233334444:assumed-role/shared/xacct")
+    );
+    // B's trust changed to another account: alice's policy alone is not enough.
+    iam(
+        &s,
+        &root_b,
+        "UpdateAssumeRolePolicy",
+        &[
+            ("RoleName", "shared"),
+            (
+                "PolicyDocument",
+                &trust_for("arn:aws:iam::999999999999:root"),
+            ),
+        ],
+    )
+    .await
+    .ok();
+    sts(&s, &alice, "AssumeRole", &params)
+        .await
+        .err(403, "AccessDenied");
+    s.stop().await;
+}

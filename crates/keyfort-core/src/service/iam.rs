@@ -50,7 +50,20 @@ pub(crate) struct Identity {
 #[derive(Debug, Default)]
 pub(crate) struct IdentityCache {
     entries: RwLock<HashMap<(AccountId, IamKind, String), Arc<Identity>>>,
+    /// Verified role sessions by access key id: the token, the credential, the expiry.
+    pub(crate) sessions: RwLock<HashMap<String, CachedSession>>,
 }
+
+/// A verified session token and what it authenticates as.
+#[derive(Debug)]
+pub(crate) struct CachedSession {
+    pub(crate) token: keyfort_crypto::SecretBytes,
+    pub(crate) credential: Arc<super::Credential>,
+    pub(crate) expires_ms: i64,
+}
+
+/// Most verified sessions kept; the cache is cleared when it fills.
+pub(crate) const SESSION_CACHE_MAX: usize = 4096;
 
 /// A user, role, group or policy with its decoded document.
 #[derive(Debug, Clone)]
@@ -245,6 +258,9 @@ pub struct Listing<T> {
 impl Kms {
     pub(crate) fn invalidate_identities(&self) {
         write(&self.iam.entries).clear();
+        // A session's principal carries its role's tags and depends on the role
+        // existing: verify every session again after any IAM change.
+        write(&self.iam.sessions).clear();
     }
 
     /// Drops cached credentials that authenticate as `principal_arn`.

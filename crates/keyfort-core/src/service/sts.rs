@@ -405,34 +405,68 @@ impl Kms {
     /// Verifies a session token presented with `access_key_id` and returns the
     /// session's credential.
     pub fn session_credential(&self, access_key_id: &str, token: &str) -> IamResult<SessionAuth> {
+        // A token verified before is taken from the cache (compared in constant time);
+        // the expiry is checked on every request.
+        if let Some(c) = super::read(&self.iam.sessions).get(access_key_id) {
+            if c.token.ct_eq(token.as_bytes()) {
+                if self.now_ms() >= c.expires_ms {
+                    return Ok(SessionAuth::Expired);
+                }
+                return Ok(SessionAuth::Valid(Arc::clone(&c.credential)));
+            }
+        }
+        let checked = self.verify_session_token(access_key_id, token)?;
+        if let (SessionAuth::Valid(credential), Some(expires_ms)) = &checked {
+            let mut cache = super::write(&self.iam.sessions);
+            if cache.len() >= crate::service::iam::SESSION_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(
+                access_key_id.to_owned(),
+                crate::service::iam::CachedSession {
+                    token: SecretBytes::new(token.as_bytes().to_vec()),
+                    credential: Arc::clone(credential),
+                    expires_ms: *expires_ms,
+                },
+            );
+        }
+        Ok(checked.0)
+    }
+
+    /// Opens and checks a session token: (the result, the expiry when valid).
+    fn verify_session_token(
+        &self,
+        access_key_id: &str,
+        token: &str,
+    ) -> IamResult<(SessionAuth, Option<i64>)> {
         let Ok(sealed) = base64::engine::general_purpose::STANDARD.decode(token.trim()) else {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         };
         let Ok(plain) = self.root.open(&sealed, &session_aad(access_key_id)) else {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         };
         let Ok(claims) = serde_json::from_slice::<SessionClaims>(plain.expose()) else {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         };
         if claims.v != 1 || claims.akid != access_key_id {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         }
         if self.now_ms() >= claims.exp_ms {
-            return Ok(SessionAuth::Expired);
+            return Ok((SessionAuth::Expired, None));
         }
         let Some(account) = AccountId::parse(&claims.account) else {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         };
         let Some(role) = self.identity(&account, IamKind::Role, &claims.role)? else {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         };
         if role.id != claims.role_id {
-            return Ok(SessionAuth::Invalid);
+            return Ok((SessionAuth::Invalid, None));
         }
         let session_policy = match &claims.policy {
             Some(p) => match Policy::parse(p, PolicyKind::Session) {
                 Ok(p) => Some(Arc::new(p)),
-                Err(_) => return Ok(SessionAuth::Invalid),
+                Err(_) => return Ok((SessionAuth::Invalid, None)),
             },
             None => None,
         };
@@ -460,10 +494,11 @@ impl Kms {
             session_policy,
             session_issued_ms: Some(claims.iat_ms),
         };
-        Ok(SessionAuth::Valid(Arc::new(Credential {
+        let credential = Arc::new(Credential {
             principal,
             secret: SecretBytes::new(claims.secret.as_bytes().to_vec()),
             active: true,
-        })))
+        });
+        Ok((SessionAuth::Valid(credential), Some(claims.exp_ms)))
     }
 }
