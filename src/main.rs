@@ -16,6 +16,12 @@ use keyfort_crypto::SecretBytes;
 use keyfort_server::bootstrap::{self, GivenCredentials};
 use keyfort_server::config::{self, Config, FileConfig, TlsSource};
 
+/// mimalloc instead of glibc malloc: the request path allocates many small, short-lived
+/// buffers, often freed on another thread than the one that made them (the audit
+/// writer frees what request tasks built), where glibc takes an arena lock.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// keyfort: a key management service that speaks the AWS KMS API.
 #[derive(Debug, Parser)]
 #[command(name = "keyfort", version, about)]

@@ -412,7 +412,9 @@ impl AuditLog {
 fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     let mut idle_since: Option<Instant> = None;
+    let mut stats = WriterStats::new();
     loop {
+        stats.maybe_report();
         queue.take(&mut batch);
         if batch.is_empty() {
             if queue.closed.load(Ordering::Acquire) {
@@ -448,7 +450,10 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
             rows.push(row);
             acks.push(ack);
         }
+        let n = rows.len();
+        let started = Instant::now();
         let result = store.append(rows).map_err(|e| e.to_string());
+        stats.batch(n, started.elapsed());
         match &result {
             Ok(()) => head = next,
             Err(e) => {
@@ -462,6 +467,56 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
         for ack in acks {
             let _ = ack.send(result.clone());
         }
+    }
+}
+
+/// What the writer did lately, logged at debug level every 10 s while it works:
+/// how many group commits, how many records per commit, and how long a commit
+/// (write and fsync) took. The figures to look at when the trail is slow.
+struct WriterStats {
+    since: Instant,
+    batches: u64,
+    records: u64,
+    commit: Duration,
+    slowest: Duration,
+}
+
+impl WriterStats {
+    const EVERY: Duration = Duration::from_secs(10);
+
+    fn new() -> WriterStats {
+        WriterStats {
+            since: Instant::now(),
+            batches: 0,
+            records: 0,
+            commit: Duration::ZERO,
+            slowest: Duration::ZERO,
+        }
+    }
+
+    fn batch(&mut self, records: usize, took: Duration) {
+        self.batches += 1;
+        self.records += records as u64;
+        self.commit += took;
+        self.slowest = self.slowest.max(took);
+    }
+
+    fn maybe_report(&mut self) {
+        if self.since.elapsed() < Self::EVERY {
+            return;
+        }
+        if self.batches > 0 {
+            let b = u32::try_from(self.batches).unwrap_or(u32::MAX);
+            tracing::debug!(
+                commits = self.batches,
+                records = self.records,
+                records_per_commit = self.records as f64 / self.batches as f64,
+                mean_commit_us = (self.commit / b).as_micros() as u64,
+                slowest_commit_us = self.slowest.as_micros() as u64,
+                "audit writer"
+            );
+        }
+        *self = WriterStats::new();
     }
 }
 
