@@ -210,7 +210,14 @@ async fn route(
     let secure_transport = entry.tls.is_some();
 
     if service == "cloudtrail" {
-        let reply = crate::lookup::handle(state, &principal, &region, &op_name, &body).await?;
+        let caller = Caller {
+            principal: &principal,
+            region: &region,
+            resources: &ResourceLog::default(),
+            source_ip,
+            secure_transport,
+        };
+        let reply = crate::lookup::handle(state, &caller, &op_name, &body).await?;
         return Ok(json_response(StatusCode::OK, Bytes::from(reply), id));
     }
 

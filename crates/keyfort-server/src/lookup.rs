@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use keyfort_core::Principal;
+use keyfort_core::Caller;
 use keyfort_core::audit::{AuditRow, LookupAttribute, LookupQuery};
 use serde::{Deserialize, Serialize};
 
@@ -144,8 +144,7 @@ fn event(r: AuditRow) -> Result<Event, ApiError> {
 /// Answers a CloudTrail operation. Only LookupEvents exists here.
 pub async fn handle(
     state: &Arc<AppState>,
-    principal: &Principal,
-    region: &str,
+    caller: &Caller<'_>,
     op: &str,
     body: &[u8],
 ) -> Result<Vec<u8>, ApiError> {
@@ -154,6 +153,11 @@ pub async fn handle(
             format!("CloudTrail operation {op} is not supported by keyfort; only LookupEvents is."),
         )));
     }
+    // cloudtrail:LookupEvents is granted by identity policies (the root always has it).
+    state
+        .kms
+        .authorize_service_action(caller, "cloudtrail:LookupEvents", "*")?;
+    let (principal, region) = (caller.principal, caller.region);
     let Some(audit) = &state.audit else {
         return Err(err(
             "TrailNotFoundException",

@@ -395,6 +395,18 @@ impl Kms {
         ))
     }
 
+    /// Authorizes an action of another service that keyfort answers (CloudTrail's
+    /// `cloudtrail:LookupEvents`) on `resource` by the caller's identity side; the
+    /// account root is allowed. AccessDeniedException otherwise.
+    pub fn authorize_service_action(
+        &self,
+        caller: &Caller<'_>,
+        action: &'static str,
+        resource: &str,
+    ) -> Result<()> {
+        self.authorize_identity(caller, &Access::new(action), resource)
+    }
+
     /// The policy lockout safety check: would the caller still be allowed to call
     /// PutKeyPolicy on a key (ARN `key_arn` in the caller's account) whose policy is
     /// `new_policy`? MalformedPolicyDocumentException when not.
