@@ -8,4 +8,5 @@ mod admin;
 mod audit;
 mod iam_query;
 mod roles;
+mod scenarios;
 mod users;
