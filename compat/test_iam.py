@@ -216,6 +216,11 @@ class IamWithBoto3(unittest.TestCase):
         self.assertEqual(who["UserId"], out["AssumedRoleUser"]["AssumedRoleId"])
         client("kms", session).list_keys()
 
+        # An SDK configured for another region signs IAM requests with it.
+        iam_eu = boto3.session.Session(profile_name="keyfort").client(
+            "iam", endpoint_url=SERVER.endpoint, region_name="eu-west-1")
+        self.assertIn("boto-carol", [u["UserName"] for u in iam_eu.list_users()["Users"]])
+
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             iam.get_role(RoleName="no-such-role")
         self.assertEqual(e.exception.response["Error"]["Code"], "NoSuchEntity")

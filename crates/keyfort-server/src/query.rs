@@ -388,19 +388,13 @@ async fn run(
         return Err(ApiError::Signature(keyfort_sigv4::Error::MissingAuthentication).into());
     };
     match service {
-        // IAM is global: its credential scope is us-east-1.
-        Some("iam") if auth.credential.region == "us-east-1" => {}
-        Some("iam") => {
-            return Err(ApiError::Scope(format!(
-                "Credential should be scoped to a valid region, not '{}'.",
-                auth.credential.region
-            ))
-            .into());
-        }
-        Some("sts")
+        // IAM is global (AWS scopes it to us-east-1) and STS regional; an SDK pointed at
+        // keyfort with --endpoint-url signs with its configured region, so both accept
+        // us-east-1 and any region this deployment serves.
+        Some("iam" | "sts")
             if auth.credential.region == "us-east-1"
                 || state.config.serves_region(auth.credential.region) => {}
-        Some("sts") => {
+        Some("iam" | "sts") => {
             return Err(ApiError::Scope(format!(
                 "Credential should be scoped to a valid region, not '{}'.",
                 auth.credential.region
