@@ -158,7 +158,7 @@ pub const KEYFORT_ACCESS_KEY_ID: &str = "KEYFORTBENCHROOT0001";
 pub const KEYFORT_SECRET_ACCESS_KEY: &str = "keyfort-bench-root-secret-0123456789abcdef";
 
 /// Starts `keyfort serve` on a loopback port and a fresh data directory.
-pub fn start_keyfort(bin: &Path) -> anyhow::Result<(ServerProcess, SocketAddr)> {
+pub fn start_keyfort(bin: &Path, audit: bool) -> anyhow::Result<(ServerProcess, SocketAddr)> {
     if !bin.is_file() {
         bail!(
             "{} does not exist; build it with `cargo build --release -p keyfort` or pass --keyfort-bin",
@@ -175,6 +175,9 @@ pub fn start_keyfort(bin: &Path) -> anyhow::Result<(ServerProcess, SocketAddr)> 
         .arg(&data)
         .env("KEYFORT_ROOT_ACCESS_KEY_ID", KEYFORT_ACCESS_KEY_ID)
         .env("KEYFORT_ROOT_SECRET_ACCESS_KEY", KEYFORT_SECRET_ACCESS_KEY);
+    if !audit {
+        cmd.arg("--no-audit");
+    }
     spawn_until_listening(
         "keyfort",
         cmd,

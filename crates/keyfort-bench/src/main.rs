@@ -98,6 +98,10 @@ struct RunArgs {
     /// Do not start and measure keyfort.
     #[arg(long)]
     no_keyfort: bool,
+    /// Also start and measure keyfort with `--no-audit` (the audit trail's cost, in the
+    /// same run).
+    #[arg(long)]
+    no_audit_too: bool,
     /// Do not start and measure the noop server.
     #[arg(long)]
     no_noop: bool,
@@ -181,6 +185,7 @@ struct KmsTarget {
 /// A KMS target to start.
 enum Spec {
     Keyfort,
+    KeyfortNoAudit,
     Moto,
     Url(String),
 }
@@ -194,12 +199,22 @@ async fn start(spec: Spec, args: &RunArgs) -> anyhow::Result<KmsTarget> {
         region: args.region.clone(),
     };
     Ok(match spec {
-        Spec::Keyfort => {
-            let (proc, addr) = child::start_keyfort(&args.keyfort_bin)?;
+        Spec::Keyfort | Spec::KeyfortNoAudit => {
+            let audit = matches!(spec, Spec::Keyfort);
+            let (proc, addr) = child::start_keyfort(&args.keyfort_bin, audit)?;
             step(&format!("keyfort listening on {addr}"));
             KmsTarget {
-                name: "keyfort".to_owned(),
-                kind: Kind::Keyfort,
+                name: if audit {
+                    "keyfort"
+                } else {
+                    "keyfort --no-audit"
+                }
+                .to_owned(),
+                kind: if audit {
+                    Kind::Keyfort
+                } else {
+                    Kind::KeyfortNoAudit
+                },
                 endpoint: Endpoint {
                     access_key_id: child::KEYFORT_ACCESS_KEY_ID.to_owned(),
                     secret_access_key: child::KEYFORT_SECRET_ACCESS_KEY.to_owned(),
@@ -403,6 +418,9 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let mut specs = Vec::new();
     if !args.no_keyfort {
         specs.push(Spec::Keyfort);
+    }
+    if args.no_audit_too {
+        specs.push(Spec::KeyfortNoAudit);
     }
     if args.moto {
         specs.push(Spec::Moto);

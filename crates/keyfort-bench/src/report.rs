@@ -17,6 +17,9 @@ pub enum Kind {
     Noop,
     /// keyfort, started by the bench.
     Keyfort,
+    /// keyfort started with `--no-audit` (`--no-audit-too`), to show the audit
+    /// trail's cost in the same run.
+    KeyfortNoAudit,
     /// moto, started by the bench.
     Moto,
     /// An endpoint given with `--endpoint`.
@@ -119,7 +122,25 @@ pub fn goals(rows: &[Row]) -> Vec<Goal> {
             met: None,
         },
     };
-    vec![vs_noop, vs_moto, p99]
+    let no_audit = find_row(rows, Kind::KeyfortNoAudit, "Encrypt");
+    let audit_cost = match (kf, no_audit) {
+        (Some(k), Some(n)) if n.m.rate() > 0.0 => {
+            let ratio = k.m.rate() / n.m.rate();
+            Goal {
+                name: "keyfort Encrypt req/s ÷ same with --no-audit",
+                figure: Some(format!("{:.0} %", ratio * 100.0)),
+                target: "≥ 80 %",
+                met: Some(ratio >= 0.80 && clean(&[k, n])),
+            }
+        }
+        _ => Goal {
+            name: "keyfort Encrypt req/s ÷ same with --no-audit",
+            figure: None,
+            target: "≥ 80 %",
+            met: None,
+        },
+    };
+    vec![vs_noop, vs_moto, p99, audit_cost]
 }
 
 fn verdict(met: Option<bool>) -> &'static str {
@@ -462,6 +483,24 @@ mod tests {
         assert_eq!(g[1].figure.as_deref(), Some("100×"));
         assert_eq!(g[2].met, Some(false));
         assert_eq!(g[2].figure.as_deref(), Some("12.00 ms (Decrypt)"));
+        assert_eq!(g[3].met, None, "no --no-audit row: not measured");
+    }
+
+    #[test]
+    fn audit_cost_compares_keyfort_with_its_no_audit_run() {
+        let rows = |with: u64| {
+            vec![
+                row(Kind::Keyfort, "Encrypt", with, 2000),
+                row(Kind::KeyfortNoAudit, "Encrypt", 1000, 2000),
+                row(Kind::KeyfortNoAudit, "Decrypt", 10, 2000),
+            ]
+        };
+        let g = goals(&rows(850));
+        assert_eq!(g[3].figure.as_deref(), Some("85 %"));
+        assert_eq!(g[3].met, Some(true));
+        assert_eq!(goals(&rows(790))[3].met, Some(false));
+        // The no-audit rows are not keyfort's rows for the p99 goal.
+        assert_eq!(g[2].figure.as_deref(), Some("2.00 ms (Encrypt)"));
     }
 
     #[test]
