@@ -186,12 +186,7 @@ fn truncation<T>(l: &Listing<T>) -> String {
 /// The ARN of a user/role/group by name, with its stored path (`/` if it does not
 /// exist: the authorization decision is made before the lookup, as AWS's).
 fn entity_arn(kms: &Kms, account: &AccountId, kind: IamKind, name: &str) -> String {
-    let path = match kind {
-        IamKind::User => kms.iam_get_user(account, name).ok().map(|e| e.doc.path),
-        IamKind::Role => kms.iam_get_role(account, name).ok().map(|e| e.doc.path),
-        IamKind::Group => kms.iam_get_group(account, name).ok().map(|e| e.0.doc.path),
-        IamKind::Policy => None,
-    };
+    let path = kms.iam_path(account, kind, name);
     iam_arn(account, kind, path.as_deref().unwrap_or("/"), name)
 }
 

@@ -377,6 +377,16 @@ impl Kms {
         }
     }
 
+    /// The stored path of a user, role, group or policy, if it exists.
+    pub fn iam_path(&self, account: &AccountId, kind: IamKind, name: &str) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct PathOnly {
+            path: String,
+        }
+        let entity = self.store.get_iam_entity(account, kind, name).ok()??;
+        decode::<PathOnly>(&entity).ok().map(|d| d.path)
+    }
+
     // ---- users ----------------------------------------------------------------
 
     /// CreateUser.

@@ -502,3 +502,90 @@ impl Kms {
         Ok((SessionAuth::Valid(credential), Some(claims.exp_ms)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        let (a, name, path) =
+            parse_role_arn("arn:aws:iam::111122223333:role/app/team/reader").expect("parses");
+        assert_eq!(
+            (a.as_str(), name, path),
+            ("111122223333", "reader", "app/team/")
+        );
+        let (_, name, path) = parse_role_arn("arn:aws:iam::111122223333:role/r").expect("parses");
+        assert_eq!((name, path), ("r", ""));
+        for bad in [
+            "arn:aws:iam::11112222333:role/r",
+            "arn:aws:iam::111122223333:user/r",
+            "arn:aws:sts::111122223333:role/r",
+            "role/r",
+        ] {
+            assert!(parse_role_arn(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn policy_principals() {
+        let account = AccountId::parse("111122223333").expect("account");
+        let user = Principal {
+            arn: "arn:aws:iam::111122223333:user/dev/alice".into(),
+            user_id: "AIDAEXAMPLE".into(),
+            kind: PrincipalKind::User {
+                name: "alice".into(),
+            },
+            ..Principal::root(account.clone(), "AKIAEXAMPLE")
+        };
+        let p = policy_principal(&user);
+        assert_eq!(p.arn, user.arn);
+        assert_eq!(p.username.as_deref(), Some("alice"));
+        assert_eq!(p.userid, "AIDAEXAMPLE");
+        let session = Principal {
+            arn: "arn:aws:sts::111122223333:assumed-role/reader/s1".into(),
+            user_id: "AROAEXAMPLE:s1".into(),
+            kind: PrincipalKind::AssumedRole {
+                role_arn: "arn:aws:iam::111122223333:role/app/reader".into(),
+                session_name: "s1".into(),
+            },
+            ..Principal::root(account, "ASIAEXAMPLE")
+        };
+        let p = policy_principal(&session);
+        assert_eq!(p.arn, session.arn);
+        assert_eq!(p.userid, "AROAEXAMPLE:s1");
+        assert_eq!(
+            p.kind,
+            keyfort_policy::PrincipalKind::AssumedRole {
+                role_arn: "arn:aws:iam::111122223333:role/app/reader".into(),
+                session_name: "s1".into(),
+            }
+        );
+    }
+
+    #[test]
+    fn session_claims_round_trip() {
+        // What a token carries survives sealing's JSON step field for field (the
+        // claims type has no Debug impl, so no log line can print its secret).
+        let c = SessionClaims {
+            v: 1,
+            akid: "ASIAEXAMPLE".into(),
+            account: "111122223333".into(),
+            role: "r".into(),
+            role_id: "AROAX".into(),
+            session: "s".into(),
+            secret: "s3cr3t".into(),
+            exp_ms: 5,
+            iat_ms: 1,
+            policy: None,
+            tags: vec![("k".into(), "v".into())],
+        };
+        let json = serde_json::to_vec(&c).expect("serializes");
+        let back: SessionClaims = serde_json::from_slice(&json).expect("parses");
+        assert_eq!(
+            (back.secret.as_str(), back.exp_ms, back.iat_ms),
+            ("s3cr3t", 5, 1)
+        );
+        assert_eq!(back.tags, c.tags);
+    }
+}
