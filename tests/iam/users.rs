@@ -415,6 +415,18 @@ async fn identity_policies_are_inline_managed_and_group_parsed_once() {
     .await
     .ok();
 
+    let groups = iam(&s, &root, "ListGroupsForUser", &[("UserName", "alice")])
+        .await
+        .ok();
+    assert_eq!(groups.all("GroupName"), vec!["g"]);
+    let all = iam(&s, &root, "ListGroups", &[]).await.ok();
+    assert_eq!(all.all("GroupName"), vec!["g"]);
+    let got = iam(&s, &root, "GetGroup", &[("GroupName", "g")]).await.ok();
+    assert_eq!(got.all("UserName"), vec!["alice"]);
+    iam(&s, &root, "DeleteGroup", &[("GroupName", "g")])
+        .await
+        .err(409, "DeleteConflict");
+
     let principal = s
         .kms
         .credential(&alice.akid)
@@ -457,6 +469,21 @@ async fn identity_policies_are_inline_managed_and_group_parsed_once() {
     .await
     .ok();
     assert!(s.kms.identity_policies(&principal).unwrap().is_empty());
+    let groups = iam(&s, &root, "ListGroupsForUser", &[("UserName", "alice")])
+        .await
+        .ok();
+    assert!(groups.all("GroupName").is_empty());
+    iam(
+        &s,
+        &root,
+        "DeleteGroupPolicy",
+        &[("GroupName", "g"), ("PolicyName", "p")],
+    )
+    .await
+    .ok();
+    iam(&s, &root, "DeleteGroup", &[("GroupName", "g")])
+        .await
+        .ok();
     // A malformed document is refused with the parser's message.
     let r = iam(
         &s,

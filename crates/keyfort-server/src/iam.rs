@@ -66,6 +66,8 @@ const ACTIONS: &[&str] = &[
     "DeleteGroup",
     "AddUserToGroup",
     "RemoveUserFromGroup",
+    "ListGroups",
+    "ListGroupsForUser",
 ];
 
 /// Whether `action` is an IAM action keyfort has.
@@ -606,6 +608,30 @@ pub fn execute(kms: &Kms, call: &QueryCall) -> IamResult<Option<String>> {
                 "<Group>{}</Group><Users>{}</Users>{}",
                 group_xml(&g),
                 members(users.iter().map(user_xml)),
+                el("IsTruncated", "false")
+            ))
+        }
+        "ListGroups" => {
+            authorize(&format!("arn:aws:iam::{account}:group/"))?;
+            let l = kms.iam_list_groups(
+                account,
+                p.opt("PathPrefix"),
+                p.opt("Marker"),
+                p.max_items()?,
+            )?;
+            Some(format!(
+                "<Groups>{}</Groups>{}",
+                members(l.items.iter().map(group_xml)),
+                truncation(&l)
+            ))
+        }
+        "ListGroupsForUser" => {
+            let name = p.req("UserName")?;
+            authorize(&user_arn(name))?;
+            let groups = kms.iam_groups_for_user(account, name)?;
+            Some(format!(
+                "<Groups>{}</Groups>{}",
+                members(groups.iter().map(group_xml)),
                 el("IsTruncated", "false")
             ))
         }

@@ -633,6 +633,42 @@ impl Kms {
         )
     }
 
+    /// ListGroups.
+    pub fn iam_list_groups(
+        &self,
+        account: &AccountId,
+        path_prefix: Option<&str>,
+        marker: Option<&str>,
+        max_items: usize,
+    ) -> IamResult<Listing<Entity<GroupDoc>>> {
+        self.list_entities(
+            account,
+            IamKind::Group,
+            path_prefix,
+            marker,
+            max_items,
+            |d: &GroupDoc| &d.path,
+        )
+    }
+
+    /// ListGroupsForUser: the groups a user is in.
+    pub fn iam_groups_for_user(
+        &self,
+        account: &AccountId,
+        user: &str,
+    ) -> IamResult<Vec<Entity<GroupDoc>>> {
+        let u: Entity<UserDoc> = self.load(account, IamKind::User, user)?;
+        let mut groups = Vec::new();
+        for g in &u.doc.groups {
+            match self.load::<GroupDoc>(account, IamKind::Group, g) {
+                Ok(e) => groups.push(e),
+                Err(IamError::NoSuchEntity(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(groups)
+    }
+
     /// GetGroup: the group and its users.
     pub fn iam_get_group(
         &self,
