@@ -303,6 +303,46 @@ async fn assume_role_parameters() {
     )
     .await
     .expect("tags");
+    // aws:TokenIssueTime is the session's issue time: a deny for sessions issued
+    // before a date (AWS's way to revoke sessions) applies to this one.
+    iam(
+        &s,
+        &Creds::root(),
+        "PutRolePolicy",
+        &[
+            ("RoleName", "reader"),
+            ("PolicyName", "iam-read"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"},{"Effect":"Deny","Action":"iam:GetRole","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2000-01-01T00:00:00Z"}}}]}"#,
+            ),
+        ],
+    )
+    .await
+    .ok();
+    let fresh = assume(&s, &alice, &base).await.unwrap();
+    iam(&s, &fresh, "GetRole", &[("RoleName", "reader")])
+        .await
+        .ok();
+    iam(
+        &s,
+        &Creds::root(),
+        "PutRolePolicy",
+        &[
+            ("RoleName", "reader"),
+            ("PolicyName", "iam-read"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetRole","Resource":"*"},{"Effect":"Deny","Action":"iam:GetRole","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"2999-01-01T00:00:00Z"}}}]}"#,
+            ),
+        ],
+    )
+    .await
+    .ok();
+    iam(&s, &fresh, "GetRole", &[("RoleName", "reader")])
+        .await
+        .err(403, "AccessDenied");
+
     let who = sts(&s, &tagged, "GetCallerIdentity", &[]).await.ok();
     assert!(who.get("Arn").unwrap().ends_with("reader/t1"));
     s.stop().await;

@@ -222,6 +222,9 @@ impl Kms {
         for (k, v) in &principal.tags {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
         }
+        if let Some(issued) = principal.session_issued_ms {
+            ctx.insert("aws:TokenIssueTime", super::authz::iso8601(issued));
+        }
         let request = keyfort_policy::Request {
             principal: &who,
             action,
