@@ -201,10 +201,10 @@ pub(crate) fn parse_key_policy(text: &str) -> Result<Policy> {
     Ok(policy)
 }
 
-/// The aliases of each key (`kms:ResourceAliases`), cached by (region, key id) and
-/// dropped whole on any alias change.
+/// The aliases of each key (`kms:ResourceAliases`), cached by key id (with its region,
+/// so a lookup allocates nothing) and dropped whole on any alias change.
 #[derive(Debug, Default)]
-pub(crate) struct AliasIndex(RwLock<HashMap<(String, String), KeyAliases>>);
+pub(crate) struct AliasIndex(RwLock<HashMap<String, (String, KeyAliases)>>);
 
 /// The alias names of one key.
 type KeyAliases = Arc<[String]>;
@@ -264,9 +264,10 @@ impl Kms {
 
     /// The aliases of a key, through the cache.
     fn resource_aliases(&self, key: &LiveKey) -> Result<Arc<[String]>> {
-        let ck = (key.record.region.clone(), key.record.id.clone());
-        if let Some(a) = read(&self.alias_index.0).get(&ck) {
-            return Ok(Arc::clone(a));
+        if let Some((region, a)) = read(&self.alias_index.0).get(key.record.id.as_str()) {
+            if *region == key.record.region {
+                return Ok(Arc::clone(a));
+            }
         }
         let mut names = Vec::new();
         let mut after: Option<String> = None;
@@ -288,7 +289,10 @@ impl Kms {
             }
         }
         let names: Arc<[String]> = Arc::from(names);
-        write(&self.alias_index.0).insert(ck, Arc::clone(&names));
+        write(&self.alias_index.0).insert(
+            key.record.id.clone(),
+            (key.record.region.clone(), Arc::clone(&names)),
+        );
         Ok(names)
     }
 
