@@ -670,3 +670,76 @@ async fn lookup_events_needs_cloudtrail_permission() {
     assert_eq!(lookup_events(&s, &auditor).await.0, 200);
     s.stop().await;
 }
+
+/// An IAM user creates keys as its identity policy allows; the lockout check applies
+/// to a policy it gives, not to the default one.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_iam_user_creates_keys_within_its_policy() {
+    let s = TestServer::start().await;
+    let root = Creds::root();
+    let maker = user(
+        &s,
+        &root,
+        "maker",
+        Some(&allow_actions(&["kms:CreateKey", "kms:DescribeKey"], "*")),
+    )
+    .await;
+    let nobody = user(&s, &root, "nobody", None).await;
+    let c = kms_client(&s, &maker);
+    assert_eq!(
+        code(&kms_client(&s, &nobody).create_key().send().await),
+        "AccessDeniedException"
+    );
+    let k = c.create_key().send().await.unwrap();
+    let id = k.key_metadata().unwrap().key_id().to_owned();
+    c.describe_key().key_id(&id).send().await.unwrap();
+    assert_eq!(
+        code(
+            &c.encrypt()
+                .key_id(&id)
+                .plaintext(Blob::new(b"x".to_vec()))
+                .send()
+                .await
+        ),
+        "AccessDeniedException"
+    );
+    let me = format!("arn:aws:iam::{ACCOUNT}:user/maker");
+    let own = |actions: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{me}"}},"Action":{actions},"Resource":"*"}}]}}"#
+        )
+    };
+    let mine = c
+        .create_key()
+        .policy(own(r#""kms:*""#))
+        .send()
+        .await
+        .unwrap();
+    c.encrypt()
+        .key_id(mine.key_metadata().unwrap().key_id())
+        .plaintext(Blob::new(b"x".to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        code(&c.create_key().policy(own(r#""kms:Encrypt""#)).send().await),
+        "MalformedPolicyDocumentException"
+    );
+    // Tags at creation need kms:TagResource too.
+    assert_eq!(
+        code(
+            &c.create_key()
+                .tags(
+                    aws_sdk_kms::types::Tag::builder()
+                        .tag_key("team")
+                        .tag_value("a")
+                        .build()
+                        .unwrap()
+                )
+                .send()
+                .await
+        ),
+        "AccessDeniedException"
+    );
+    s.stop().await;
+}

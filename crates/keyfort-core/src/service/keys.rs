@@ -116,13 +116,16 @@ impl Kms {
             let tagging = Access::new("kms:TagResource").request_tags(&req.tags);
             self.authorize_identity(caller, &tagging, "*")?;
         }
+        // The lockout safety check applies to a policy the caller gives; the default
+        // policy (the account root, delegating to IAM) is attached as is, as AWS does.
+        let given = req.policy.is_some();
         let policy = match req.policy {
             Some(p) => p,
             None => default_policy(caller.account()),
         };
         let parsed = parse_key_policy(&policy)?;
         let id = new_key_id()?;
-        if !req.bypass_policy_lockout_safety_check {
+        if given && !req.bypass_policy_lockout_safety_check {
             self.lockout_check(caller, &Self::key_arn(caller, &id), &parsed)?;
         }
         // A key for imported material starts without any, awaiting ImportKeyMaterial.
