@@ -351,6 +351,47 @@ mod tests {
     }
 
     #[test]
+    fn audit_parameters_keep_grant_tokens_out() {
+        let retire = parse("RetireGrant", br#"{"GrantToken":"secret-token"}"#).unwrap();
+        assert_eq!(retire.audit_parameters(), serde_json::Value::Null);
+        let by_id = parse(
+            "RetireGrant",
+            br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","GrantId":"g1"}"#,
+        )
+        .unwrap();
+        assert_eq!(by_id.audit_parameters(), serde_json::Value::Null);
+        let create = parse(
+            "CreateGrant",
+            br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","GranteePrincipal":"arn:aws:iam::444455556666:root",
+                "Operations":["Decrypt"],"GrantTokens":["secret-token"],
+                "Constraints":{"EncryptionContextEquals":{"Dept":"IT"}},"Name":"n"}"#,
+        )
+        .unwrap();
+        let p = create.audit_parameters();
+        assert_eq!(p["granteePrincipal"], "arn:aws:iam::444455556666:root");
+        assert_eq!(p["operations"][0], "Decrypt");
+        assert_eq!(p["constraints"]["encryptionContextEquals"]["Dept"], "IT");
+        assert!(!p.to_string().contains("secret-token"));
+        let encrypt = parse(
+            "Encrypt",
+            br#"{"KeyId":"alias/a","Plaintext":"AAAA","GrantTokens":["secret-token"]}"#,
+        )
+        .unwrap();
+        assert!(
+            !encrypt
+                .audit_parameters()
+                .to_string()
+                .contains("secret-token")
+        );
+        let revoke = parse(
+            "RevokeGrant",
+            br#"{"KeyId":"1234abcd-12ab-34cd-56ef-1234567890ab","GrantId":"g1"}"#,
+        )
+        .unwrap();
+        assert_eq!(revoke.audit_parameters()["grantId"], "g1");
+    }
+
+    #[test]
     fn grant_list_limits() {
         assert!(
             parse(
