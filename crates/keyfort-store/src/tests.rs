@@ -505,3 +505,63 @@ fn version_1_database_migrates_to_version_2_with_its_keys() {
     assert!(store.rotate_key(&rotated, &[7; 32]).unwrap());
     assert!(store.keys_due_for_rotation(i64::MAX).unwrap().is_empty());
 }
+
+#[test]
+fn version_3_database_migrates_to_version_4_and_takes_grants() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(dir.path());
+    {
+        // A database as a version-3 build left it: an account and a key, no grants table.
+        let mut conn = crate::sqlite::open_file(&path).unwrap();
+        crate::schema::migrate(&mut conn, &crate::schema::MIGRATIONS[..3]).unwrap();
+        assert_eq!(crate::schema::version(&conn).unwrap(), 3);
+        conn.execute_batch(
+            "INSERT INTO accounts VALUES ('111122223333', 1);
+             INSERT INTO keys (region, key_id, account, description, state, usage, spec, origin,
+                 manager, created_ms, deletion_ms, pending_window_days, policy, tags)
+             VALUES ('us-east-1', 'old-key', '111122223333', 'd', 'Enabled', 'ENCRYPT_DECRYPT',
+                 'SYMMETRIC_DEFAULT', 'AWS_KMS', 'CUSTOMER', 10, NULL, NULL, '{}', '[]');",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), i64::from(SCHEMA_VERSION));
+    assert!(store.get_key("us-east-1", "old-key").unwrap().is_some());
+    let page = Page {
+        after: None,
+        limit: 10,
+    };
+    assert!(
+        store
+            .list_grants("us-east-1", "old-key", page)
+            .unwrap()
+            .is_empty()
+    );
+    let grant = keyfort_core::grant::GrantRecord {
+        grant_id: "ab".repeat(32),
+        region: "us-east-1".into(),
+        key_id: "old-key".into(),
+        account: AccountId::parse("111122223333").unwrap(),
+        name: None,
+        grantee_principal: "arn:aws:iam::444455556666:root".into(),
+        retiring_principal: None,
+        created_ms: 20,
+        details: keyfort_core::grant::GrantDetails {
+            issuing_account: "arn:aws:iam::111122223333:root".into(),
+            operations: vec!["Decrypt".into()],
+            constraints: None,
+        },
+    };
+    store.create_grant(&grant).unwrap();
+    assert_eq!(
+        store.list_grants("us-east-1", "old-key", page).unwrap(),
+        vec![grant]
+    );
+    assert!(store.destroy_key("us-east-1", "old-key").unwrap());
+    assert!(
+        store
+            .list_grants("us-east-1", "old-key", page)
+            .unwrap()
+            .is_empty()
+    );
+}
