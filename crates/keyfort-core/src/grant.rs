@@ -111,6 +111,44 @@ impl GrantRecord {
     }
 }
 
+/// The first field of keyfort's grant tokens (their format's version).
+const TOKEN_PREFIX: &str = "kfgt1";
+
+/// A grant token: the grant's region, key id and grant id with a nonce (hex) that
+/// makes each token of the same grant different, base64url-encoded. Tokens only name a
+/// grant (grants are effective at once, and RetireGrant still checks who may retire),
+/// so they carry no secret and are not stored.
+pub fn grant_token(region: &str, key_id: &str, grant_id: &str, nonce_hex: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{TOKEN_PREFIX}|{region}|{key_id}|{grant_id}|{nonce_hex}"
+    ))
+}
+
+/// The (region, key id, grant id) a grant token names, or `None` if it is not one of
+/// keyfort's.
+pub fn parse_grant_token(token: &str) -> Option<(String, String, String)> {
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    match text.split('|').collect::<Vec<_>>().as_slice() {
+        [TOKEN_PREFIX, region, key_id, grant_id, nonce]
+            if [region, key_id, grant_id, nonce]
+                .iter()
+                .all(|p| !p.is_empty()) =>
+        {
+            Some((
+                (*region).to_owned(),
+                (*key_id).to_owned(),
+                (*grant_id).to_owned(),
+            ))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use keyfort_policy::{Context, Policy, Request};
 use serde::Serialize;
 
@@ -24,7 +22,7 @@ use crate::api::{
     RevokeGrant,
 };
 use crate::error::{KmsError, Result};
-use crate::grant::{GrantConstraints, GrantDetails, GrantRecord};
+use crate::grant::{GrantConstraints, GrantDetails, GrantRecord, grant_token, parse_grant_token};
 use crate::model::{KeySpec, KeyState, KeyUsage};
 use crate::store::{Page, StoreError};
 
@@ -42,35 +40,21 @@ impl GrantCache {
     }
 }
 
-const TOKEN_PREFIX: &str = "kfgt1";
-
 /// A new grant token for a grant.
 fn new_token(g: &GrantRecord) -> Result<String> {
     let nonce = keyfort_crypto::random_bytes(16).map_err(KmsError::Crypto)?;
-    let text = format!(
-        "{TOKEN_PREFIX}|{}|{}|{}|{}",
-        g.region,
-        g.key_id,
-        g.grant_id,
-        crate::model::hex(nonce.expose())
-    );
-    Ok(URL_SAFE_NO_PAD.encode(text))
+    Ok(grant_token(
+        &g.region,
+        &g.key_id,
+        &g.grant_id,
+        &crate::model::hex(nonce.expose()),
+    ))
 }
 
 /// The (region, key id, grant id) a token names.
 fn parse_token(token: &str) -> Result<(String, String, String)> {
-    let invalid = || KmsError::InvalidGrantToken("The grant token is not valid.".into());
-    let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-    let text = String::from_utf8(raw).map_err(|_| invalid())?;
-    let parts: Vec<&str> = text.split('|').collect();
-    match parts.as_slice() {
-        [TOKEN_PREFIX, region, key_id, grant_id, _nonce] => Ok((
-            (*region).to_owned(),
-            (*key_id).to_owned(),
-            (*grant_id).to_owned(),
-        )),
-        _ => Err(invalid()),
-    }
+    parse_grant_token(token)
+        .ok_or_else(|| KmsError::InvalidGrantToken("The grant token is not valid.".into()))
 }
 
 /// How a grant's principal names the caller.
@@ -540,7 +524,11 @@ mod tests {
             parse_token(&a).unwrap(),
             ("us-east-1".into(), "k1".into(), "ab".repeat(32))
         );
-        for bad in ["", "!!!", &URL_SAFE_NO_PAD.encode("other|a|b|c|d")] {
+        let foreign = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("other|a|b|c|d")
+        };
+        for bad in ["", "!!!", &foreign] {
             assert_eq!(
                 parse_token(bad).unwrap_err().code(),
                 "InvalidGrantTokenException"
