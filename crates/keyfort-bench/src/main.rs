@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod child;
+mod inproc;
 mod kms;
 mod load;
 mod noop;
@@ -51,6 +52,9 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// In-process measurements through `Kms::execute`: rotation (issue 6) and
+    /// authorization (issue 4) cost, with their goals.
+    Inproc(inproc::InprocArgs),
 }
 
 fn rsa_baseline(seconds: u64) -> anyhow::Result<ExitCode> {
@@ -557,6 +561,7 @@ fn main() -> ExitCode {
         Cmd::NoopServer { listen } => noop::run(listen).map(|()| ExitCode::SUCCESS),
         Cmd::Run(args) => run_command(*args),
         Cmd::RsaBaseline { seconds } => rsa_baseline(seconds),
+        Cmd::Inproc(args) => inproc::run(&args),
     };
     match result {
         Ok(code) => code,
