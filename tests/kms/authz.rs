@@ -560,3 +560,42 @@ async fn list_and_random_operations_stay_available_to_the_root() {
     c.generate_random().number_of_bytes(8).send().await.unwrap();
     s.stop().await;
 }
+
+/// A denied request on another account's key leaves that key out of the caller's
+/// audit record (its `resources`), so the trail does not tell that the key exists; an
+/// allowed one lists it.
+#[tokio::test]
+async fn a_denied_foreign_key_is_not_in_the_callers_audit_resources() {
+    let s = TestServer::start().await;
+    let a = s.client();
+    other_account(&s);
+    let (id, arn) = key_with_policy(&a, &admin_policy(), false).await;
+    let b_root = keyfort_core::Principal::root(AccountId::parse(OTHER).unwrap(), OTHER_AKID);
+    let encrypt = |key: &str| {
+        let log = keyfort_core::ResourceLog::default();
+        let caller = keyfort_core::Caller {
+            principal: &b_root,
+            region: "us-east-1",
+            resources: &log,
+            source_ip: None,
+            secure_transport: false,
+        };
+        let op = keyfort_core::api::parse(
+            "Encrypt",
+            format!(r#"{{"KeyId":"{key}","Plaintext":"AAAA"}}"#).as_bytes(),
+        )
+        .unwrap();
+        let result = s.kms.execute(&caller, op).map(drop).map_err(|e| e.code());
+        (result, log.take())
+    };
+    assert_eq!(encrypt(&arn), (Err("AccessDeniedException"), vec![]));
+    let shared = policy(&[admin(), allow(&root_of(OTHER), r#""kms:Encrypt""#)]);
+    a.put_key_policy()
+        .key_id(&id)
+        .policy(&shared)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(encrypt(&arn), (Ok(()), vec![arn.clone()]));
+    s.stop().await;
+}

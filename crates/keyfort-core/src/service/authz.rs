@@ -360,6 +360,10 @@ impl Kms {
             decision = policy::authorize(&input);
         }
         if decision.is_allowed() {
+            // A key of another account is noted for the audit record only now.
+            if key.record.account != caller.principal.account {
+                caller.resources.record(arn);
+            }
             return Ok(());
         }
         Err(access_denied(&principal.arn, access.action, &arn, decision))

@@ -202,7 +202,9 @@ impl Kms {
             }
             None => match self.load_key(caller.region, parsed.key_id())? {
                 Some(k) => {
-                    caller.resources.record(k.arn());
+                    if &k.record.account == caller.account() {
+                        caller.resources.record(k.arn());
+                    }
                     self.authorize_key(caller, &k, access, None)?;
                     k
                 }

@@ -443,7 +443,9 @@ impl Kms {
                 let key = self
                     .load_key(caller.region, &key_id)?
                     .ok_or_else(|| not_found(&grant_id))?;
-                caller.resources.record(key.arn());
+                if key.record.account == caller.principal.account {
+                    caller.resources.record(key.arn());
+                }
                 (key, grant_id)
             }
             GrantRef::Id { key, grant_id } => {

@@ -470,11 +470,11 @@ impl Kms {
                     if !authz::cross_account_action(action) {
                         return Err(KmsError::NotFound(format!("Key '{arn}' does not exist")));
                     }
+                    // Noted in the audit record only once authorized (authorize_key),
+                    // so the trail shows no key of another account the caller may
+                    // not use.
                     return match self.load_key(caller.region, id)? {
-                        Some(k) if &k.record.account == account => {
-                            caller.resources.record(k.arn());
-                            Ok((k, None))
-                        }
+                        Some(k) if &k.record.account == account => Ok((k, None)),
                         _ => Err(authz::foreign_key_denied(caller, action, &arn)),
                     };
                 }
