@@ -189,6 +189,5 @@ pub trait Store: Send + Sync + 'static {
         page: Page<'_>,
     ) -> Result<Vec<GrantRecord>, StoreError>;
     /// Deletes a grant of a key. Returns whether it existed.
-    fn delete_grant(&self, region: &str, key_id: &str, grant_id: &str)
-    -> Result<bool, StoreError>;
+    fn delete_grant(&self, region: &str, key_id: &str, grant_id: &str) -> Result<bool, StoreError>;
 }

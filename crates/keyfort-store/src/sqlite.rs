@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use keyfort_core::grant::GrantRecord;
 use keyfort_core::iam::{IamEntity, IamKind};
-use keyfort_core::model::{AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord};
+use keyfort_core::model::{
+    AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord,
+};
 use keyfort_core::store::{Page, Store, StoreError};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
@@ -559,12 +561,7 @@ impl Store for SqliteStore {
         self.read(|tx| grants::list_retirable(tx, region, retiring_principal, page))
     }
 
-    fn delete_grant(
-        &self,
-        region: &str,
-        key_id: &str,
-        grant_id: &str,
-    ) -> Result<bool, StoreError> {
+    fn delete_grant(&self, region: &str, key_id: &str, grant_id: &str) -> Result<bool, StoreError> {
         self.write(|tx| grants::delete(tx, region, key_id, grant_id))
     }
 }
