@@ -350,17 +350,20 @@ async fn listing_retirable_grants_pages_and_filters() {
     let b = other_account(&s);
     let (id, _) = new_key(&a).await;
     let mut ids = Vec::new();
+    let mut grantee_of = std::collections::HashMap::new();
     for n in 0..3 {
+        let grantee = format!("arn:aws:iam::{OTHER}:role/r{n}");
         let g = a
             .create_grant()
             .key_id(&id)
-            .grantee_principal(format!("arn:aws:iam::{OTHER}:role/r{n}"))
+            .grantee_principal(&grantee)
             .retiring_principal(root_of(OTHER))
             .operations(GrantOperation::Decrypt)
             .send()
             .await
             .unwrap();
         ids.push(g.grant_id().unwrap().to_owned());
+        grantee_of.insert(g.grant_id().unwrap().to_owned(), grantee);
     }
     ids.sort();
     let p1 = b
@@ -407,11 +410,14 @@ async fn listing_retirable_grants_pages_and_filters() {
     let by_grantee = a
         .list_grants()
         .key_id(&id)
-        .grantee_principal(format!("arn:aws:iam::{OTHER}:role/r2"))
+        // The grantee of a grant still there (ids[0] was retired above; which role
+        // it belonged to depends on the random ids' order).
+        .grantee_principal(&grantee_of[&ids[2]])
         .send()
         .await
         .unwrap();
     assert_eq!(by_grantee.grants().len(), 1);
+    assert_eq!(by_grantee.grants()[0].grant_id(), Some(ids[2].as_str()));
     let paged = a.list_grants().key_id(&id).limit(1).send().await.unwrap();
     assert!(paged.truncated());
     assert_eq!(paged.grants()[0].grant_id(), Some(ids[1].as_str()));
