@@ -118,13 +118,17 @@ pub fn record_hash(seq: u64, prev_hash: &[u8; 32], event: &[u8]) -> [u8; 32] {
 /// Appends `event_json` to the chain ending at `head`: returns the record to
 /// store and the new head. The caller must store the record and adopt the
 /// new head atomically (one transaction), or the next record forks the chain.
+///
+/// Takes the event bytes by value when the caller has them to give (the server's
+/// writer does, for every record), so they are not copied.
 #[must_use]
-pub fn link(head: &ChainHead, event_json: &[u8]) -> (ChainedRecord, ChainHead) {
+pub fn link(head: &ChainHead, event_json: impl Into<Vec<u8>>) -> (ChainedRecord, ChainHead) {
+    let event = event_json.into();
     let record = ChainedRecord {
         seq: head.seq,
-        event: event_json.to_vec(),
+        hash: record_hash(head.seq, &head.hash, &event),
+        event,
         prev_hash: head.hash,
-        hash: record_hash(head.seq, &head.hash, event_json),
     };
     let next = record.next_head();
     (record, next)

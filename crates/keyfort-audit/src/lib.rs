@@ -28,7 +28,7 @@
 //!     };
 //!     let event = Event::kms_api_call(identity, 1_795_899_600_000 + i, "Encrypt",
 //!         "us-east-1", "111122223333", format!("req-{i}"), new_event_id()?);
-//!     let (record, next) = link(&head, &event.to_json()?);
+//!     let (record, next) = link(&head, event.to_json()?);
 //!     records.push(record);
 //!     head = next;
 //! }

@@ -71,7 +71,7 @@ impl Trail {
     }
 
     fn append(&mut self, i: u64) {
-        let (r, h) = link(&self.head, &event(i));
+        let (r, h) = link(&self.head, event(i));
         self.records.push(r);
         self.head = h;
     }
@@ -605,7 +605,7 @@ fn a_suffix_detects_the_same_tampering() {
                 seq: 8,
                 hash: [3; 32],
             },
-            &event(99),
+            event(99),
         )
         .0,
     );

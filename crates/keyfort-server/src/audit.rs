@@ -441,7 +441,7 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
         let mut acks = Vec::with_capacity(batch.len());
         let mut next = head;
         for (mut row, json, ack) in batch.drain(..) {
-            let (rec, after) = keyfort_audit::link(&next, &json);
+            let (rec, after) = keyfort_audit::link(&next, json);
             row.seq = rec.seq;
             row.prev_hash = rec.prev_hash;
             row.hash = rec.hash;
