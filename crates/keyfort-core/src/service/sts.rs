@@ -120,22 +120,8 @@ fn parse_role_arn(role_arn: &str) -> Option<(AccountId, &str, &str)> {
 
 /// The policy engine's view of a principal.
 pub fn policy_principal(p: &Principal) -> keyfort_policy::Principal {
-    let account = p.account.as_str();
-    match &p.kind {
-        PrincipalKind::Root => keyfort_policy::Principal::root(account),
-        PrincipalKind::User { .. } => {
-            let path_and_name = p.arn.split_once(":user/").map_or("", |(_, r)| r);
-            keyfort_policy::Principal::user(account, path_and_name, &p.user_id)
-        }
-        PrincipalKind::AssumedRole {
-            role_arn,
-            session_name,
-        } => {
-            let path_and_name = role_arn.split_once(":role/").map_or("", |(_, r)| r);
-            let role_id = p.user_id.split(':').next().unwrap_or_default();
-            keyfort_policy::Principal::assumed_role(account, path_and_name, session_name, role_id)
-        }
-    }
+    // One conversion for IAM/STS and KMS decisions alike.
+    super::authz::engine_principal(p)
 }
 
 fn to_kms(e: IamError) -> KmsError {
