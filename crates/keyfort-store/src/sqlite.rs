@@ -146,11 +146,26 @@ impl SqliteStore {
 /// Creates the database file owner-only if it does not exist yet.
 /// Opens a file database with keyfort's settings applied (see [`configure`]).
 pub(crate) fn open_file(path: &Path) -> Result<Connection, StoreError> {
+    open_file_paged(path, None)
+}
+
+/// [`open_file`], asking for `page_size` bytes per page if the file is new. SQLite
+/// fixes the page size when it writes the first page, and a database in WAL mode
+/// cannot change it, so the pragma goes before [`configure`]; on an existing file it
+/// changes nothing.
+pub(crate) fn open_file_paged(
+    path: &Path,
+    page_size: Option<u32>,
+) -> Result<Connection, StoreError> {
     create_private(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+    if let Some(size) = page_size {
+        conn.pragma_update(None, "page_size", size)
+            .map_err(backend)?;
+    }
     configure(&conn, true)?;
     Ok(conn)
 }
