@@ -62,7 +62,7 @@ pub struct Event {
     /// The request id the reply carried (`x-amzn-RequestId`).
     #[serde(rename = "requestID")]
     pub request_id: String,
-    /// This record's unique id, a UUID (see [`new_event_id`]).
+    /// This record's unique id, a UUID (see [`crate::new_event_id`]).
     #[serde(rename = "eventID")]
     pub event_id: String,
     /// Whether the operation only reads.
@@ -263,35 +263,6 @@ impl Event {
     }
 }
 
-/// A fresh time-ordered (version 7) UUID for `eventID`, lower-case hyphenated.
-///
-/// # Errors
-///
-/// [`Error::Random`] if the system RNG fails.
-pub fn new_event_id() -> Result<String, Error> {
-    // UUID version 7 (RFC 9562): 48-bit Unix milliseconds, then random bits. Still a
-    // UUID as CloudTrail's eventIDs are, but time-ordered, so the store's index on it
-    // grows at its end instead of touching a random page per record.
-    let mut b = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut b).map_err(Error::Random)?;
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
-    b[6] = (b[6] & 0x0f) | 0x70; // version 7
-    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let h = crate::hex::encode(&b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
-}
-
 /// Just the `eventID` of stored event bytes, for naming records in reports.
 pub(crate) fn event_id_of(bytes: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
@@ -305,6 +276,7 @@ pub(crate) fn event_id_of(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::new_event_id;
 
     fn sample() -> Event {
         let identity = UserIdentity {

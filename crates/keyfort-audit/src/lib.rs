@@ -68,6 +68,7 @@ mod error;
 mod event;
 mod export;
 mod hex;
+mod ids;
 mod time;
 mod verify;
 
@@ -79,11 +80,11 @@ pub use error::{Error, ExportError};
 pub use event::{
     EVENT_VERSION, Event, EventType, KMS_EVENT_SOURCE, KMS_KEY_RESOURCE_TYPE, MANAGEMENT_CATEGORY,
     Resource, SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity,
-    new_event_id,
 };
 pub use export::{
     EXPORT_FORMAT, Header, read_digest_line, read_export, verify_export, write_digest_line,
     write_export, write_header_line, write_record_line,
 };
+pub use ids::{new_event_id, new_request_id};
 pub use time::{format_iso8601, parse_iso8601};
 pub use verify::{DigestBreak, Problem, Verifier, VerifyReport, WINDOW, verify_chain};

@@ -109,7 +109,7 @@ impl AuditEntry {
             region: String::new(),
             principal: None,
             access_key_id: None,
-            source_ip: conn.peer.ip().to_string(),
+            source_ip: conn.peer_ip.clone(),
             user_agent: h("user-agent"),
             host: h("host"),
             tls: conn.tls.clone(),
@@ -142,23 +142,24 @@ impl AuditEntry {
             })
         }
 
-        let account = self.principal.as_ref().map(|p| p.account.to_string());
-        let identity = match &self.principal {
+        let identity = match self.principal {
             Some(p) => {
                 let identity_type = match p.kind {
                     PrincipalKind::Root => "Root",
                     PrincipalKind::User { .. } => "IAMUser",
                     PrincipalKind::AssumedRole { .. } => "AssumedRole",
                 };
+                let session_context = session_context(&p);
+                let user_name = username(&p);
                 UserIdentity {
                     identity_type: Some(identity_type.into()),
-                    principal_id: Some(p.user_id.clone()),
-                    arn: Some(p.arn.clone()),
+                    principal_id: Some(p.user_id),
+                    arn: Some(p.arn),
                     account_id: Some(p.account.to_string()),
-                    access_key_id: Some(p.access_key_id.clone()),
-                    user_name: Some(username(p)),
+                    access_key_id: Some(p.access_key_id),
+                    user_name: Some(user_name),
                     invoked_by: None,
-                    session_context: session_context(p),
+                    session_context,
                 }
             }
             None => UserIdentity {
@@ -166,23 +167,34 @@ impl AuditEntry {
                 principal_id: None,
                 arn: None,
                 account_id: None,
-                access_key_id: self.access_key_id.clone(),
+                access_key_id: self.access_key_id,
                 user_name: None,
                 invoked_by: None,
                 session_context: None,
             },
         };
-        let event_id = keyfort_audit::new_event_id()?;
+        let account = identity.account_id.clone();
+        // The event owns every value once; the row's lookup columns are moved back
+        // out of it after serialization rather than cloned before.
+        let key_account = account.as_deref().unwrap_or_default();
+        let resources: Vec<Resource> = self
+            .resources
+            .into_iter()
+            .map(|arn| {
+                let owner = arn.split(':').nth(4).unwrap_or(key_account).to_owned();
+                Resource::kms_key(owner, arn)
+            })
+            .collect();
         let mut ev = Event::kms_api_call(
             identity,
             self.time_ms,
-            self.event_name.clone(),
-            self.region.clone(),
-            account.clone().unwrap_or_default(),
-            self.request_id.clone(),
-            event_id.clone(),
+            self.event_name,
+            self.region,
+            account.unwrap_or_default(),
+            self.request_id,
+            keyfort_audit::new_event_id()?,
         );
-        ev.event_source = self.event_source.clone();
+        ev.event_source = self.event_source;
         ev.source_ip_address = self.source_ip;
         ev.user_agent = self.user_agent;
         ev.read_only = self.read_only;
@@ -191,43 +203,40 @@ impl AuditEntry {
             ev.error_code = Some(code);
             ev.error_message = Some(message);
         }
-        let key_account = account.clone().unwrap_or_default();
-        ev.resources = self
-            .resources
-            .iter()
-            .map(|arn| {
-                Resource::kms_key(
-                    arn.split(':').nth(4).unwrap_or(&key_account).to_owned(),
-                    arn.clone(),
-                )
-            })
-            .collect();
+        ev.resources = resources;
         ev.tls_details = self.tls.map(|(v, c)| TlsDetails {
             tls_version: v,
             cipher_suite: c,
-            client_provided_host_header: self.host.clone(),
+            client_provided_host_header: self.host,
         });
         let json = ev.to_json()?;
+        let Event {
+            user_identity,
+            event_name,
+            aws_region,
+            event_source,
+            request_id,
+            event_id,
+            read_only,
+            resources,
+            ..
+        } = ev;
         let row = AuditRow {
             seq: 0,
             event_id,
             event_time_ms: self.time_ms,
-            event_name: self.event_name,
-            account,
-            region: self.region,
-            event_source: self.event_source,
-            read_only: self.read_only,
-            username: self.principal.as_ref().map(username),
-            access_key_id: self
-                .principal
-                .as_ref()
-                .map(|p| p.access_key_id.clone())
-                .or(self.access_key_id),
-            request_id: self.request_id,
-            resources: self
-                .resources
+            event_name,
+            // The caller's account: the identity's (None when unauthenticated).
+            account: user_identity.account_id,
+            region: aws_region,
+            event_source,
+            read_only,
+            username: user_identity.user_name,
+            access_key_id: user_identity.access_key_id,
+            request_id,
+            resources: resources
                 .into_iter()
-                .map(|a| ("AWS::KMS::Key".to_owned(), a))
+                .map(|r| (r.resource_type, r.arn))
                 .collect(),
             event_json: Vec::new(),
             prev_hash: [0; 32],

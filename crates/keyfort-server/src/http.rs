@@ -48,19 +48,17 @@ impl AppState {
 const KMS_TARGET_PREFIX: &str = "TrentService.";
 
 fn request_id() -> String {
-    let mut b = [0u8; 16];
-    if keyfort_crypto::fill_random(&mut b).is_err() {
+    keyfort_audit::new_request_id().unwrap_or_else(|_| {
         // The request id is not a secret; a clock-based id is an acceptable fallback.
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        b = nanos.to_be_bytes();
-    }
-    uuid::Builder::from_random_bytes(b)
-        .into_uuid()
-        .hyphenated()
-        .to_string()
+        uuid::Builder::from_random_bytes(nanos.to_be_bytes())
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    })
 }
 
 fn now_unix() -> u64 {
@@ -79,8 +77,22 @@ fn header<'a>(req: &'a Request<Incoming>, name: &str) -> Option<&'a str> {
 pub struct ConnInfo {
     /// The peer's address.
     pub peer: std::net::SocketAddr,
+    /// The peer's IP address as text (sourceIPAddress, aws:SourceIp), formatted once
+    /// per connection rather than per request.
+    pub peer_ip: String,
     /// The TLS version and cipher suite, when TLS was used.
     pub tls: Option<(String, String)>,
+}
+
+impl ConnInfo {
+    /// The facts of a connection from `peer`.
+    pub fn new(peer: std::net::SocketAddr, tls: Option<(String, String)>) -> ConnInfo {
+        ConnInfo {
+            peer,
+            peer_ip: peer.ip().to_string(),
+            tls,
+        }
+    }
 }
 
 /// Handles one request. Never fails: every error becomes an AWS error reply. Every
@@ -109,7 +121,7 @@ pub async fn handle(
         // IAM and STS: AWS's Query protocol, XML replies.
         crate::query::handle(&state, req, &id, &mut entry).await
     } else {
-        match route(&state, req, &id, &mut entry).await {
+        match route(&state, &conn, req, &id, &mut entry).await {
             Ok(resp) => resp,
             Err(e) => {
                 entry.error = Some((e.code().to_owned(), e.message()));
@@ -131,6 +143,7 @@ pub async fn handle(
 
 async fn route(
     state: &Arc<AppState>,
+    conn: &ConnInfo,
     req: Request<Incoming>,
     id: &str,
     entry: &mut AuditEntry,
@@ -153,7 +166,12 @@ async fn route(
         )));
     };
     entry.event_name = op_name.clone();
-    entry.event_source = format!("{service}.amazonaws.com");
+    entry.event_source = if service == "kms" {
+        "kms.amazonaws.com"
+    } else {
+        "cloudtrail.amazonaws.com"
+    }
+    .to_owned();
     entry.read_only = keyfort_core::api::is_read_only(&op_name);
 
     // Cheap checks first: size, then the signature's shape, scope and clock skew.
@@ -206,7 +224,7 @@ async fn route(
     let principal = auth::verify(&state.kms, &state.signing_keys, &head, &sreq)?;
     entry.principal = Some(principal.clone());
     let region = head.auth.credential.region.to_owned();
-    let source_ip: Option<std::net::IpAddr> = entry.source_ip.parse().ok();
+    let source_ip = Some(conn.peer.ip());
     let secure_transport = entry.tls.is_some();
 
     if service == "cloudtrail" {
@@ -236,7 +254,9 @@ async fn route(
         return Ok(json_response(StatusCode::OK, Bytes::from(result?), id));
     }
     let op = keyfort_core::api::parse(&op_name, &body)?;
-    entry.request_parameters = Some(op.audit_parameters());
+    if state.audit.is_some() {
+        entry.request_parameters = Some(op.audit_parameters());
+    }
     let resources = Arc::new(ResourceLog::default());
     let result = if op.is_mutating() {
         let kms = Arc::clone(&state.kms);

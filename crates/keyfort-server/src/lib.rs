@@ -65,7 +65,7 @@ pub async fn serve(
         let state = Arc::clone(&state);
         match &acceptor {
             None => {
-                let info = Arc::new(http::ConnInfo { peer, tls: None });
+                let info = Arc::new(http::ConnInfo::new(peer, None));
                 let svc =
                     service_fn(move |req| http::handle(Arc::clone(&state), Arc::clone(&info), req));
                 let conn = builder.serve_connection(TokioIo::new(stream), svc);
@@ -103,10 +103,7 @@ pub async fn serve(
                     let suite = session
                         .negotiated_cipher_suite()
                         .map(|c| format!("{:?}", c.suite()));
-                    let info = Arc::new(http::ConnInfo {
-                        peer,
-                        tls: version.zip(suite),
-                    });
+                    let info = Arc::new(http::ConnInfo::new(peer, version.zip(suite)));
                     let svc = service_fn(move |req| {
                         http::handle(Arc::clone(&state), Arc::clone(&info), req)
                     });
