@@ -183,19 +183,26 @@ async fn route(
     let now = now_unix();
     let (parts, body) = req.into_parts();
     let get = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
-    if let Some(auth) =
-        get("authorization").and_then(|h| keyfort_sigv4::parse_authorization(h).ok())
-    {
-        entry.access_key_id = Some(auth.credential.access_key_id.to_owned());
-        entry.region = auth.credential.region.to_owned();
-    }
     let head = auth::check_head(
         get("authorization"),
         get("x-amz-date"),
         service,
         &state.config,
         now,
-    )?;
+    );
+    // The record names the access key and region the request claimed, even when
+    // the checks refused it (parsed a second time only on that error path).
+    let claimed = match &head {
+        Ok(h) => Some(h.auth.credential),
+        Err(_) => get("authorization")
+            .and_then(|h| keyfort_sigv4::parse_authorization(h).ok())
+            .map(|a| a.credential),
+    };
+    if let Some(c) = claimed {
+        entry.access_key_id = Some(c.access_key_id.to_owned());
+        entry.region = c.region.to_owned();
+    }
+    let head = head?;
 
     let body = Limited::new(body, max)
         .collect()
