@@ -19,6 +19,52 @@ pub enum AdminCommand {
     /// Accounts of the deployment.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Integrating services that call KMS on behalf of their callers
+    /// (`kms:ViaService`; see docs/rotation.md).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+/// `keyfort admin service` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum ServiceCommand {
+    /// Register a service: requests signed by the IAM user `--user` of `--account`
+    /// that name the service and a caller (headers `X-Keyfort-Via-Service` and
+    /// `X-Keyfort-Caller`, both signed) are authorized as that caller with
+    /// `kms:ViaService` = `<name>.<region>.amazonaws.com`. Replaces an earlier
+    /// registration of the name.
+    Register {
+        /// Data directory [default: ./keyfort-data].
+        #[arg(long, env = "KEYFORT_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The service's name as in `alias/aws/<name>` (`s3`, `ebs`, ...).
+        #[arg(long)]
+        name: String,
+        /// The account of the service's IAM user.
+        #[arg(long)]
+        account: String,
+        /// The IAM user that is the service's identity (it must exist).
+        #[arg(long)]
+        user: String,
+    },
+    /// List the registered services.
+    List {
+        /// Data directory [default: ./keyfort-data].
+        #[arg(long, env = "KEYFORT_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// `text` (default) or `json`.
+        #[arg(long, default_value = "text")]
+        output: Output,
+    },
+    /// Remove a service's registration (its user can no longer act for others).
+    Remove {
+        /// Data directory [default: ./keyfort-data].
+        #[arg(long, env = "KEYFORT_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The service's name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 /// `keyfort admin account` subcommands.
@@ -161,6 +207,63 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<u8> {
                     }
                 }
             }
+            Ok(0)
+        }
+        AdminCommand::Service(ServiceCommand::Register {
+            data_dir,
+            name,
+            account,
+            user,
+        }) => {
+            let kms = open(&dir(data_dir))?;
+            let Some(account) = AccountId::parse(&account) else {
+                bail!("--account {account:?} is not a 12-digit account id");
+            };
+            let r = kms
+                .register_service(&name, &account, &user)
+                .map_err(|e| anyhow::anyhow!("{}", e.client_message()))?;
+            println!(
+                "Registered service {} as IAM user {} of account {}: its signed requests with {} and {} act for the named caller",
+                r.name,
+                r.user_name,
+                r.account,
+                keyfort_core::service::VIA_SERVICE_HEADER,
+                keyfort_core::service::CALLER_HEADER
+            );
+            Ok(0)
+        }
+        AdminCommand::Service(ServiceCommand::List { data_dir, output }) => {
+            let kms = open(&dir(data_dir))?;
+            let services = kms.services()?;
+            match output {
+                Output::Json => {
+                    let list: Vec<_> = services
+                        .iter()
+                        .map(|s| {
+                            serde_json::json!({
+                                "Name": s.name,
+                                "AccountId": s.account.as_str(),
+                                "UserName": s.user_name,
+                                "CreatedMs": s.created_ms,
+                            })
+                        })
+                        .collect();
+                    println!("{}", serde_json::json!({ "Services": list }));
+                }
+                Output::Text => {
+                    for s in &services {
+                        println!("{}\t{}\t{}", s.name, s.account, s.user_name);
+                    }
+                }
+            }
+            Ok(0)
+        }
+        AdminCommand::Service(ServiceCommand::Remove { data_dir, name }) => {
+            let kms = open(&dir(data_dir))?;
+            if !kms.unregister_service(&name)? {
+                bail!("no service named {name:?} is registered");
+            }
+            println!("Removed service {name}");
             Ok(0)
         }
     }

@@ -83,3 +83,101 @@ fn admin_refuses_a_directory_without_data() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no keyfort data"));
 }
+
+fn service(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_keyfort"))
+        .args(["admin", "service"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("run keyfort admin service")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn services_are_registered_listed_and_removed_beside_a_running_server() {
+    let server = TestServer::start().await;
+    let account = keyfort_core::model::AccountId::parse(crate::common::ACCOUNT).unwrap();
+    server
+        .kms
+        .iam_create_user(&account, "s3-service", "/", Default::default())
+        .unwrap();
+    let dir = server.dir.path();
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let args = ["--name", "s3", "--account", crate::common::ACCOUNT];
+    ok(&service(
+        dir,
+        &[
+            "register",
+            args[0],
+            args[1],
+            args[2],
+            args[3],
+            "--user",
+            "s3-service",
+        ],
+    ));
+    // The running server sees the registration (it reads the store per request).
+    let principal = keyfort_core::Principal {
+        account: account.clone(),
+        arn: format!("arn:aws:iam::{}:user/s3-service", crate::common::ACCOUNT),
+        access_key_id: "AKIAEXAMPLEEXAMPLE00".into(),
+        kind: keyfort_core::PrincipalKind::User {
+            name: "s3-service".into(),
+        },
+        user_id: "AIDAEXAMPLE".into(),
+        tags: Vec::new(),
+        session_policy: None,
+        session_issued_ms: None,
+    };
+    let root_arn = format!("arn:aws:iam::{}:root", crate::common::ACCOUNT);
+    let acting = server.kms.act_for(&principal, "s3", &root_arn).unwrap();
+    assert_eq!(acting.arn, root_arn);
+
+    let out = service(dir, &["list", "--output", "json"]);
+    ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["Services"][0]["Name"], "s3");
+    assert_eq!(v["Services"][0]["UserName"], "s3-service");
+
+    // A user that does not exist, or a malformed name, is refused.
+    let out = service(
+        dir,
+        &[
+            "register",
+            "--name",
+            "ebs",
+            "--account",
+            crate::common::ACCOUNT,
+            "--user",
+            "nobody",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+    let out = service(
+        dir,
+        &[
+            "register",
+            "--name",
+            "S3!",
+            "--account",
+            crate::common::ACCOUNT,
+            "--user",
+            "s3-service",
+        ],
+    );
+    assert!(!out.status.success());
+
+    ok(&service(dir, &["remove", "--name", "s3"]));
+    assert!(server.kms.act_for(&principal, "s3", &root_arn).is_err());
+    let out = service(dir, &["remove", "--name", "s3"]);
+    assert!(!out.status.success());
+    server.stop().await;
+}

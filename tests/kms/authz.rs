@@ -579,6 +579,7 @@ async fn a_denied_foreign_key_is_not_in_the_callers_audit_resources() {
             resources: &log,
             source_ip: None,
             secure_transport: false,
+            via_service: None,
         };
         let op = keyfort_core::api::parse(
             "Encrypt",

@@ -18,3 +18,4 @@ mod last_usage;
 mod managed;
 mod rotation;
 mod tags_policy;
+mod via_service;

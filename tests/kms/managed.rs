@@ -188,6 +188,7 @@ async fn nodes_racing_to_make_a_managed_key_make_one() {
                 resources: &log,
                 source_ip: None,
                 secure_transport: false,
+                via_service: None,
             };
             let op =
                 keyfort_core::api::parse("DescribeKey", br#"{"KeyId":"alias/aws/sqs"}"#).unwrap();

@@ -513,6 +513,7 @@ async fn two_nodes_rotate_a_due_key_once() {
             resources: &log,
             source_ip: None,
             secure_transport: false,
+            via_service: None,
         };
         let op = keyfort_core::api::parse(op, body.as_bytes()).unwrap();
         serde_json::from_slice::<serde_json::Value>(&other.execute(&caller, op).unwrap()).unwrap()

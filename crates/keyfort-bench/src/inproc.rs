@@ -139,6 +139,7 @@ impl Bench {
             resources: &log,
             source_ip: self.origin.source_ip,
             secure_transport: self.origin.secure_transport,
+            via_service: None,
         };
         self.kms.execute(&caller, api::parse(op, body.as_bytes())?)
     }

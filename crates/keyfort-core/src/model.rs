@@ -204,6 +204,22 @@ pub struct AccountRecord {
     pub created_ms: i64,
 }
 
+/// An integrating service registered by the operator (`keyfort admin service`): the
+/// IAM user whose requests may act on behalf of other principals through it, which
+/// makes `kms:ViaService` true for them (docs/rotation.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRecord {
+    /// The service's short name, as in `alias/aws/<name>` and
+    /// `<name>.<region>.amazonaws.com` (`s3`, `ebs`, ...).
+    pub name: String,
+    /// The account of the IAM user that is the service's identity.
+    pub account: AccountId,
+    /// That user's name.
+    pub user_name: String,
+    /// When it was registered, in milliseconds since the epoch.
+    pub created_ms: i64,
+}
+
 /// Whether an access key may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccessKeyStatus {

@@ -9,6 +9,7 @@ use crate::grant::GrantRecord;
 use crate::iam::{IamEntity, IamKind};
 use crate::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord,
+    ServiceRecord,
 };
 
 /// A storage failure. Carries its source for the log; the client only ever sees
@@ -51,6 +52,15 @@ pub trait Store: Send + Sync + 'static {
     fn get_account(&self, id: &AccountId) -> Result<Option<AccountRecord>, StoreError>;
     /// Lists all accounts, by id.
     fn list_accounts(&self) -> Result<Vec<AccountRecord>, StoreError>;
+
+    /// Registers an integrating service, replacing any registration of that name.
+    fn put_service(&self, service: &ServiceRecord) -> Result<(), StoreError>;
+    /// Reads a registered service by name.
+    fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>, StoreError>;
+    /// Lists registered services, by name.
+    fn list_services(&self) -> Result<Vec<ServiceRecord>, StoreError>;
+    /// Removes a service's registration. Returns whether it existed.
+    fn delete_service(&self, name: &str) -> Result<bool, StoreError>;
 
     /// Stores a new access key; `Conflict` if the id exists.
     fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError>;

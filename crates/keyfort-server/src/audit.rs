@@ -66,6 +66,8 @@ pub struct AuditEntry {
     pub principal: Option<Principal>,
     /// The access key the request claimed, even if it failed.
     pub access_key_id: Option<String>,
+    /// userIdentity.invokedBy: the service principal a request came through.
+    pub invoked_by: Option<String>,
     /// sourceIPAddress.
     pub source_ip: String,
     /// userAgent.
@@ -109,6 +111,7 @@ impl AuditEntry {
             region: String::new(),
             principal: None,
             access_key_id: None,
+            invoked_by: None,
             source_ip: conn.peer_ip.clone(),
             user_agent: h("user-agent"),
             host: h("host"),
@@ -158,7 +161,7 @@ impl AuditEntry {
                     account_id: Some(p.account.to_string()),
                     access_key_id: Some(p.access_key_id),
                     user_name: Some(user_name),
-                    invoked_by: None,
+                    invoked_by: self.invoked_by,
                     session_context,
                 }
             }

@@ -141,6 +141,49 @@ pub async fn handle(
     Ok(resp)
 }
 
+/// The service and caller a request names in [`VIA_SERVICE_HEADER`] and
+/// [`CALLER_HEADER`], if it names any. Both or neither, both signed (a header outside
+/// the signature could be added by anyone on the way), and only on KMS requests.
+fn via_headers(
+    headers: &http::HeaderMap,
+    auth: &keyfort_sigv4::Authorization<'_>,
+    service: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    use keyfort_core::service::{CALLER_HEADER, VIA_SERVICE_HEADER};
+    let get = |n: &str| {
+        headers
+            .get(n)
+            .map(|v| v.to_str().unwrap_or_default().to_owned())
+    };
+    let (via, caller) = match (get(VIA_SERVICE_HEADER), get(CALLER_HEADER)) {
+        (None, None) => return Ok(None),
+        (Some(v), Some(c)) => (v, c),
+        _ => {
+            return Err(ApiError::Kms(keyfort_core::KmsError::Validation(format!(
+                "{VIA_SERVICE_HEADER} and {CALLER_HEADER} go together: send both or neither"
+            ))));
+        }
+    };
+    if service != "kms" {
+        return Err(ApiError::Kms(keyfort_core::KmsError::Validation(format!(
+            "{VIA_SERVICE_HEADER} is accepted on KMS requests only"
+        ))));
+    }
+    let signed = |n: &str| {
+        auth.signed_headers
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(n))
+    };
+    if !signed(VIA_SERVICE_HEADER) || !signed(CALLER_HEADER) {
+        return Err(ApiError::Kms(keyfort_core::KmsError::AccessDenied(
+            format!(
+                "{VIA_SERVICE_HEADER} and {CALLER_HEADER} must be among the request's SignedHeaders"
+            ),
+        )));
+    }
+    Ok(Some((via, caller)))
+}
+
 async fn route(
     state: &Arc<AppState>,
     conn: &ConnInfo,
@@ -229,6 +272,17 @@ async fn route(
         body: &body,
     };
     let principal = auth::verify(&state.kms, &state.signing_keys, &head, &sreq)?;
+    // A registered integrating service acting for a caller (docs/rotation.md): the
+    // request is authorized, and recorded, as that caller, with kms:ViaService.
+    let (principal, via_service) = match via_headers(&parts.headers, &head.auth, service)? {
+        None => (principal, None),
+        Some((svc, caller_arn)) => {
+            entry.principal = Some(principal.clone());
+            let acting_for = state.kms.act_for(&principal, &svc, &caller_arn)?;
+            entry.invoked_by = Some(format!("{svc}.amazonaws.com"));
+            (acting_for, Some(svc))
+        }
+    };
     entry.principal = Some(principal.clone());
     let region = head.auth.credential.region.to_owned();
     let source_ip = Some(conn.peer.ip());
@@ -241,6 +295,7 @@ async fn route(
             resources: &ResourceLog::default(),
             source_ip,
             secure_transport,
+            via_service: via_service.as_deref(),
         };
         let reply = crate::lookup::handle(state, &caller, &op_name, &body).await?;
         return Ok(json_response(StatusCode::OK, Bytes::from(reply), id));
@@ -255,6 +310,7 @@ async fn route(
             resources: &resources,
             source_ip,
             secure_transport,
+            via_service: via_service.as_deref(),
         };
         let result = crate::last_usage::handle(state, &caller, &body).await;
         entry.resources = resources.take();
@@ -275,6 +331,7 @@ async fn route(
                 resources: &log,
                 source_ip,
                 secure_transport,
+                via_service: via_service.as_deref(),
             };
             kms.execute(&caller, op)
         })
@@ -287,6 +344,7 @@ async fn route(
             resources: &resources,
             source_ip,
             secure_transport,
+            via_service: via_service.as_deref(),
         };
         state.kms.execute(&caller, op)
     };
@@ -294,4 +352,72 @@ async fn route(
     let reply = result?;
     tracing::debug!(request_id = id, operation = %op_name, "ok");
     Ok(json_response(StatusCode::OK, Bytes::from(reply), id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth(signed: &str) -> String {
+        format!(
+            "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLEEXAMPLE00/20261129/us-east-1/kms/aws4_request, SignedHeaders={signed}, Signature={}",
+            "0".repeat(64)
+        )
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> http::HeaderMap {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, http::HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    fn code(r: Result<Option<(String, String)>, ApiError>) -> String {
+        match r {
+            Ok(v) => format!("ok {v:?}"),
+            Err(ApiError::Kms(e)) => e.code().to_owned(),
+            Err(_) => "other".to_owned(),
+        }
+    }
+
+    #[test]
+    fn via_headers_must_come_together_signed_and_on_kms() {
+        let all = "host;x-amz-date;x-keyfort-caller;x-keyfort-via-service";
+        let a = auth(all);
+        let parsed = keyfort_sigv4::parse_authorization(&a).unwrap();
+        let both = headers(&[
+            ("x-keyfort-via-service", "s3"),
+            ("x-keyfort-caller", "arn:aws:iam::111122223333:user/alice"),
+        ]);
+        assert_eq!(
+            via_headers(&both, &parsed, "kms").unwrap(),
+            Some((
+                "s3".to_owned(),
+                "arn:aws:iam::111122223333:user/alice".to_owned()
+            ))
+        );
+        assert_eq!(via_headers(&headers(&[]), &parsed, "kms").unwrap(), None);
+        // One without the other.
+        let only = headers(&[("x-keyfort-via-service", "s3")]);
+        assert_eq!(
+            code(via_headers(&only, &parsed, "kms")),
+            "ValidationException"
+        );
+        // Not on LookupEvents.
+        assert_eq!(
+            code(via_headers(&both, &parsed, "cloudtrail")),
+            "ValidationException"
+        );
+        // Present but outside the signature: refused, never ignored.
+        for signed in ["host;x-amz-date", "host;x-amz-date;x-keyfort-via-service"] {
+            let a = auth(signed);
+            let parsed = keyfort_sigv4::parse_authorization(&a).unwrap();
+            assert_eq!(
+                code(via_headers(&both, &parsed, "kms")),
+                "AccessDeniedException",
+                "{signed}"
+            );
+        }
+    }
 }

@@ -155,8 +155,19 @@ CREATE INDEX grants_by_retiring ON grants (region, retiring, grant_id)
     WHERE retiring IS NOT NULL;
 "#;
 
+/// Version 5: integrating services registered by the operator (`keyfort admin
+/// service`), each naming the IAM user whose requests may act through it.
+const V5: &str = r#"
+CREATE TABLE services (
+    name        TEXT    NOT NULL PRIMARY KEY,
+    account     TEXT    NOT NULL,
+    user_name   TEXT    NOT NULL,
+    created_ms  INTEGER NOT NULL
+) STRICT;
+"#;
+
 /// Every migration, in order; entry `i` produces version `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The schema version this build writes and expects.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -12,6 +12,7 @@ use keyfort_core::grant::GrantRecord;
 use keyfort_core::iam::{IamEntity, IamKind};
 use keyfort_core::model::{
     AccessKeyRecord, AccessKeyStatus, AccountId, AccountRecord, AliasRecord, KeyRecord,
+    ServiceRecord,
 };
 use keyfort_core::store::{Page, Store, StoreError};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
@@ -281,6 +282,69 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    fn put_service(&self, service: &ServiceRecord) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO services (name, account, user_name, created_ms) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (name) DO UPDATE SET account = excluded.account, \
+             user_name = excluded.user_name, created_ms = excluded.created_ms",
+            params![
+                service.name,
+                service.account.as_str(),
+                service.user_name,
+                service.created_ms
+            ],
+        )
+        .map(drop)
+    }
+
+    fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>, StoreError> {
+        let row: Option<(String, String, i64)> = self
+            .lock()
+            .prepare_cached("SELECT account, user_name, created_ms FROM services WHERE name = ?1")
+            .and_then(|mut st| {
+                st.query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(reading("services"))?;
+        row.map(|(acct, user_name, created_ms)| {
+            Ok(ServiceRecord {
+                name: name.to_owned(),
+                account: account("services", &acct)?,
+                user_name,
+                created_ms,
+            })
+        })
+        .transpose()
+    }
+
+    fn list_services(&self) -> Result<Vec<ServiceRecord>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = self
+            .lock()
+            .prepare_cached(
+                "SELECT name, account, user_name, created_ms FROM services ORDER BY name",
+            )
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(reading("services"))?;
+        rows.into_iter()
+            .map(|(name, acct, user_name, created_ms)| {
+                Ok(ServiceRecord {
+                    name,
+                    account: account("services", &acct)?,
+                    user_name,
+                    created_ms,
+                })
+            })
+            .collect()
+    }
+
+    fn delete_service(&self, name: &str) -> Result<bool, StoreError> {
+        self.execute("DELETE FROM services WHERE name = ?1", params![name])
+            .map(|n| n > 0)
     }
 
     fn create_access_key(&self, key: &AccessKeyRecord) -> Result<(), StoreError> {

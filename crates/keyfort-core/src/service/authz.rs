@@ -256,6 +256,22 @@ impl Kms {
         if let Some(ip) = caller.source_ip {
             ctx.insert("aws:SourceIp", ip.to_string());
         }
+        // A request through a registered service (docs/rotation.md): kms:ViaService
+        // names it, and aws:ViaAWSService says a service made the call.
+        if let Some(service) = caller.via_service {
+            ctx.insert(
+                "kms:ViaService",
+                format!("{service}.{}.amazonaws.com", caller.region),
+            );
+        }
+        ctx.insert(
+            "aws:ViaAWSService",
+            if caller.via_service.is_some() {
+                "true"
+            } else {
+                "false"
+            },
+        );
         for (k, v) in &caller.principal.tags {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), v.as_str());
         }

@@ -21,6 +21,7 @@ mod metadata;
 mod rotation;
 mod sts;
 mod tags;
+mod via;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -44,6 +45,7 @@ pub use rotation::{
     CONFLICT_WINDOW_MS, DEFAULT_ROTATION_PERIOD_DAYS, MAX_ON_DEMAND_ROTATIONS, RotationDone,
 };
 pub use sts::{AssumeRoleInput, SessionAuth, SessionCredentials, policy_principal};
+pub use via::{CALLER_HEADER, VIA_SERVICE_HEADER, valid_service_name};
 
 /// Who is calling, and in which region (the one in the SigV4 credential scope).
 #[derive(Debug, Clone, Copy)]
@@ -58,6 +60,9 @@ pub struct Caller<'a> {
     pub source_ip: Option<std::net::IpAddr>,
     /// Whether the request came over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// The registered integrating service the request came through (`s3`), which
+    /// sets `kms:ViaService`; `None` for a direct call (see [`Kms::act_for`]).
+    pub via_service: Option<&'a str>,
 }
 
 /// The ARNs of the keys a request touched (for the audit record's `resources`).

@@ -1,6 +1,6 @@
 //! Accounts and access keys.
 
-use keyfort_core::model::{AccessKeyRecord, AccessKeyStatus, AccountRecord};
+use keyfort_core::model::{AccessKeyRecord, AccessKeyStatus, AccountRecord, ServiceRecord};
 use keyfort_core::store::{Store, StoreError};
 
 use super::{Failure, account_id, main_account};
@@ -96,5 +96,39 @@ pub(super) fn access_key_conflict(store: &dyn Store) -> Result<(), Failure> {
     };
     check_err!(store.create_access_key(&second), StoreError::Conflict);
     check_eq!(store.get_access_key(&first.access_key_id)?, Some(first));
+    Ok(())
+}
+
+pub(super) fn services_round_trip(store: &dyn Store) -> Result<(), Failure> {
+    let id = main_account(store)?;
+    check_eq!(store.list_services()?, vec![]);
+    check_eq!(store.get_service("s3")?, None);
+    let s3 = ServiceRecord {
+        name: "s3".into(),
+        account: id.clone(),
+        user_name: "s3-service".into(),
+        created_ms: 5,
+    };
+    let ebs = ServiceRecord {
+        name: "ebs".into(),
+        account: id.clone(),
+        user_name: "ebs-service".into(),
+        created_ms: 6,
+    };
+    store.put_service(&s3)?;
+    store.put_service(&ebs)?;
+    check_eq!(store.get_service("s3")?, Some(s3.clone()));
+    check_eq!(store.list_services()?, vec![ebs.clone(), s3.clone()]);
+    // Registering a name again replaces its user.
+    let moved = ServiceRecord {
+        user_name: "other".into(),
+        created_ms: 7,
+        ..s3
+    };
+    store.put_service(&moved)?;
+    check_eq!(store.get_service("s3")?, Some(moved));
+    check_eq!(store.delete_service("s3")?, true);
+    check_eq!(store.delete_service("s3")?, false);
+    check_eq!(store.list_services()?, vec![ebs]);
     Ok(())
 }

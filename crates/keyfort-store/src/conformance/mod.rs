@@ -109,6 +109,7 @@ pub const CASES: &[(&str, Case)] = &[
     ("account_conflict", accounts::account_conflict),
     ("access_keys_round_trip", accounts::access_keys_round_trip),
     ("access_key_conflict", accounts::access_key_conflict),
+    ("services_round_trip", accounts::services_round_trip),
     ("iam_entities_round_trip", iam::iam_entities_round_trip),
     ("iam_entities_list_pages", iam::iam_entities_list_pages),
     ("user_access_keys", iam::user_access_keys),
