@@ -149,6 +149,28 @@ fn authz_lines(a: &AuthzRun) -> (String, Vec<String>) {
         ),
         None => "no round measured any root Encrypt".to_owned(),
     };
+    let quiet: Vec<[f64; 2]> = a
+        .rounds
+        .iter()
+        .zip(&a.round_other_cores)
+        .filter(|(_, o)| o.is_none_or(|c| c <= DISTURBED))
+        .map(|(r, _)| *r)
+        .collect();
+    let summary = if quiet.len() == a.rounds.len() {
+        summary
+    } else {
+        let q = crate::stats::summarize(&quiet).map_or_else(
+            || "none measured".to_owned(),
+            |q| format!("median of their ratios {:.1} %", q.median * 100.0),
+        );
+        format!(
+            "{summary} {} of {} rounds had other processes above {:.0} % of a core (the goal still uses every round); the {} others: {q}.",
+            a.rounds.len() - quiet.len(),
+            a.rounds.len(),
+            DISTURBED * 100.0,
+            quiet.len(),
+        )
+    };
     (summary, lines)
 }
 
@@ -680,6 +702,24 @@ mod tests {
         assert!(lines[1].starts_with("| 2 | root, user |"), "{}", lines[1]);
         assert!(
             summary.contains("median of the per-round ratios 88.0 %"),
+            "{summary}"
+        );
+        assert!(!summary.contains("other processes"), "{summary}");
+        // Rounds during which other processes used the CPU are named, and the median
+        // of the others given beside the goal's.
+        let mut busy = authz_run(vec![[1000.0, 900.0], [1000.0, 500.0], [1000.0, 800.0]]);
+        busy.round_other_cores[1] = Some(0.9);
+        let (summary, _) = authz_lines(&busy);
+        assert!(
+            summary.contains("median of the per-round ratios 80.0 %"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("1 of 3 rounds had other processes above 15 %"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("the 2 others: median of their ratios 85.0 %"),
             "{summary}"
         );
     }
