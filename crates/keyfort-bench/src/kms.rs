@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 pub const CONTENT_TYPE_JSON: &str = "application/x-amz-json-1.1";
 
 /// The plaintext Encrypt sends: 32 bytes, like a data key.
-const PLAINTEXT: [u8; 32] = *b"keyfort-bench 32-byte plaintext!";
+pub const PLAINTEXT: [u8; 32] = *b"keyfort-bench 32-byte plaintext!";
 
 /// A KMS operation the load generator can drive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -145,18 +145,33 @@ pub fn signed_request(
     target: &str,
     body: &Bytes,
 ) -> anyhow::Result<Request<Full<Bytes>>> {
-    let headers: [(&str, &[u8]); 3] = [
+    signed_post(ep, "kms", CONTENT_TYPE_JSON, Some(target), body)
+        .with_context(|| format!("signing {target}"))
+}
+
+/// A signed `POST /` for `service` with `content_type`, the `X-Amz-Target` header
+/// when given, and `body`.
+pub fn signed_post(
+    ep: &Endpoint,
+    service: &str,
+    content_type: &str,
+    target: Option<&str>,
+    body: &Bytes,
+) -> anyhow::Result<Request<Full<Bytes>>> {
+    let mut headers: Vec<(&str, &[u8])> = vec![
         ("host", ep.host.as_bytes()),
-        ("content-type", CONTENT_TYPE_JSON.as_bytes()),
-        ("x-amz-target", target.as_bytes()),
+        ("content-type", content_type.as_bytes()),
     ];
+    if let Some(t) = target {
+        headers.push(("x-amz-target", t.as_bytes()));
+    }
     let added = keyfort_sigv4::sign(
         &keyfort_sigv4::SignParams {
             access_key_id: &ep.access_key_id,
             secret_access_key: &ep.secret_access_key,
             session_token: None,
             region: &ep.region,
-            service: "kms",
+            service,
             unix_time: unix_now(),
         },
         &keyfort_sigv4::Request {
@@ -167,19 +182,39 @@ pub fn signed_request(
             body,
         },
     )
-    .map_err(|e| anyhow!("signing {target}: {e}"))?;
+    .map_err(|e| anyhow!("signing a {service} request: {e}"))?;
     let mut builder = Request::builder()
         .method(Method::POST)
         .uri("/")
         .header(HOST, &ep.host)
-        .header(CONTENT_TYPE, CONTENT_TYPE_JSON)
-        .header("x-amz-target", target);
+        .header(CONTENT_TYPE, content_type);
+    if let Some(t) = target {
+        builder = builder.header("x-amz-target", t);
+    }
     for (name, value) in &added {
         builder = builder.header(name.as_str(), value.as_str());
     }
     builder
         .body(Full::new(body.clone()))
         .context("building the request")
+}
+
+/// Sends `req` on a fresh connection and returns the status and body.
+pub async fn send_once(
+    addr: SocketAddr,
+    req: Request<Full<Bytes>>,
+) -> anyhow::Result<(StatusCode, Bytes)> {
+    let (mut sender, conn) = connect(addr).await?;
+    let driver = tokio::spawn(conn);
+    let resp = sender
+        .send_request(req)
+        .await
+        .with_context(|| format!("sending to {addr}"))?;
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await?.to_bytes();
+    drop(sender);
+    driver.abort();
+    Ok((status, bytes))
 }
 
 /// The `X-Amz-Target` value of `op`.
@@ -215,17 +250,9 @@ pub async fn connect(addr: SocketAddr) -> anyhow::Result<ClientConn> {
 /// Sends one request on a fresh connection and returns the status and body.
 pub async fn call(ep: &Endpoint, op: &str, body: Bytes) -> anyhow::Result<(StatusCode, Bytes)> {
     let req = signed_request(ep, &format!("TrentService.{op}"), &body)?;
-    let (mut sender, conn) = connect(ep.addr).await?;
-    let driver = tokio::spawn(conn);
-    let resp = sender
-        .send_request(req)
+    send_once(ep.addr, req)
         .await
-        .with_context(|| format!("{op} to {}", ep.addr))?;
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await?.to_bytes();
-    drop(sender);
-    driver.abort();
-    Ok((status, bytes))
+        .with_context(|| format!("{op} to {}", ep.addr))
 }
 
 /// Like [`call`], but a non-200 reply is an error and the reply is parsed.

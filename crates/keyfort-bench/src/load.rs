@@ -292,7 +292,9 @@ async fn connection(job: &Job, window: Window) -> TaskStats {
 /// place, this drops it as soon as it completes (an async fn drops what it
 /// owns when it returns): once the server has closed the connection, the
 /// `SendRequest` sees that and `ready()` fails instead of waiting forever.
-async fn drive(conn: Connection<TokioIo<TcpStream>, Full<Bytes>>) -> Result<(), hyper::Error> {
+pub(crate) async fn drive(
+    conn: Connection<TokioIo<TcpStream>, Full<Bytes>>,
+) -> Result<(), hyper::Error> {
     conn.await
 }
 

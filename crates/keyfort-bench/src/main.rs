@@ -7,12 +7,16 @@
 //! do-nothing server.
 #![forbid(unsafe_code)]
 
+mod authz;
 mod child;
+mod iam;
 mod inproc;
 mod kms;
 mod load;
 mod noop;
+mod paired;
 mod report;
+mod stats;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -151,6 +155,19 @@ struct RunArgs {
     /// AWS) after making the Decrypt ciphertext, so Decrypt opens the oldest material.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=25))]
     rotations: u32,
+    /// Also measure issue 4's goal on the keyfort server (audit trail on): Encrypt as
+    /// the root on a default-policy key against an IAM user under realistic identity
+    /// and key policies (made over HTTP with IAM and KMS calls), paired: alternating
+    /// windows on the same connections, the order swapped every round.
+    #[arg(long)]
+    authz: bool,
+    /// Measured rounds of the --authz comparison (two windows each).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    authz_rounds: u32,
+    /// The length of one --authz window; the warm-up (--warmup) is spent in
+    /// alternating windows too, at least one round.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    authz_window: Duration,
 }
 
 /// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
@@ -372,15 +389,117 @@ async fn measure(
     Ok(())
 }
 
-async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
+/// Unmeasured --authz rounds that cover `warmup` (at least one).
+fn authz_warmup_rounds(warmup: Duration, window: Duration) -> usize {
+    let round = 2.0 * window.as_secs_f64();
+    if round <= 0.0 {
+        return 1;
+    }
+    ((warmup.as_secs_f64() / round).ceil() as usize).max(1)
+}
+
+/// `--authz`: sets up the root's and the IAM user's sides on `target` and measures
+/// them paired; adds a row per side.
+async fn measure_authz(
+    target: &KmsTarget,
+    args: &RunArgs,
+    patience: Patience,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<report::AuthzRun> {
+    step("authz: making an IAM user, its policies, and a key with a realistic key policy");
+    let setup = authz::setup(&target.endpoint)
+        .await
+        .with_context(|| format!("setting up the IAM user on {}", target.name))?;
+    let job = Arc::new(paired::PairedJob {
+        addr: target.endpoint.addr,
+        sides: [setup.root.clone(), setup.user.clone()],
+        connections: target.connections,
+        window: args.authz_window,
+        warmup_rounds: authz_warmup_rounds(args.warmup, args.authz_window),
+        rounds: usize::try_from(args.authz_rounds)?,
+        server_pid: target.process.as_ref().map(child::ServerProcess::pid),
+    });
+    step(&format!(
+        "{} authz: Encrypt as root vs as {}: {} connections, {} warm-up + {} measured rounds of two {:?} windows",
+        target.name, setup.user_arn, job.connections, job.warmup_rounds, job.rounds, job.window
+    ));
+    load::wait_for_quiet(patience.quiet_timeout).await;
+    let m = paired::run(Arc::clone(&job)).await?;
+    let [root, user] = m.sides;
+    for (side, name) in [(&root, "root"), (&user, "IAM user")] {
+        step(&format!(
+            "  {name}: {:.0} req/s (mean of its windows), p50 {:.2} ms, p99 {:.2} ms, {} errors",
+            side.rate(),
+            side.quantile_ms(0.5).unwrap_or(f64::NAN),
+            side.quantile_ms(0.99).unwrap_or(f64::NAN),
+            side.errors
+        ));
+    }
+    if let Some(s) = stats::summarize(&m.rounds) {
+        step(&format!(
+            "  IAM user ÷ root: median of {} rounds {:.1} % (interquartile {:.1}-{:.1} %)",
+            s.rounds,
+            s.median * 100.0,
+            s.q1 * 100.0,
+            s.q3 * 100.0
+        ));
+    }
+    for (kind, name, measured) in [
+        (
+            report::Kind::AuthzRoot,
+            "keyfort root, default policy",
+            root,
+        ),
+        (report::Kind::AuthzUser, "keyfort IAM user, realistic", user),
+    ] {
+        let rate = measured.rate();
+        rows.push(Row {
+            target: name.to_owned(),
+            kind,
+            op: "Encrypt",
+            connections: job.connections,
+            m: measured,
+            attempts: 1,
+            rates: vec![rate],
+        });
+    }
+    notes.push(format!(
+        "keyfort root, default policy / keyfort IAM user, realistic (`--authz`): the same keyfort server, Encrypt of the same 32-byte plaintext with a two-pair encryption context by alias, as the account root on a key with the default key policy, and as the IAM user {} (an inline policy of three statements and an attached managed policy of two, conditions on the encryption context, `${{aws:username}}`, `aws:SourceIp`, a Deny in each) on a key whose key policy has six statements (root's Enable IAM User Permissions, key administrators, key users with conditions, grants, two Denies), made over HTTP with IAM and KMS calls; alternating windows on the same connections. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios.",
+        setup.user_arn
+    ));
+    Ok(report::AuthzRun {
+        rounds: m.rounds,
+        round_other_cores: m.round_other_cores,
+        window: job.window,
+        warmup_rounds: job.warmup_rounds,
+        connections: job.connections,
+    })
+}
+
+/// What a run produced.
+struct Outcome {
+    rows: Vec<Row>,
+    notes: Vec<String>,
+    authz: Option<report::AuthzRun>,
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if args.connections == 0 || args.moto_connections == Some(0) {
         bail!("--connections must be at least 1");
+    }
+    if args.authz && args.no_keyfort {
+        bail!("--authz measures the keyfort server the run starts; drop --no-keyfort");
+    }
+    if args.authz_window.is_zero() {
+        bail!("--authz-window must be more than zero");
     }
     if args.duration.is_zero() {
         bail!("--duration must be more than zero");
     }
     let mut rows = Vec::new();
     let mut notes = Vec::new();
+    let mut authz_run = None;
     let patience = Patience {
         repeat: args.repeat,
         retries: args.retries,
@@ -464,6 +583,9 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             };
             measure(&target.name, target.kind, op, job, patience, &mut rows).await?;
         }
+        if args.authz && target.kind == Kind::Keyfort {
+            authz_run = Some(measure_authz(&target, &args, patience, &mut rows, &mut notes).await?);
+        }
         // `target` (and its process) is dropped here: the next server gets the cores.
     }
     for r in &rows {
@@ -492,7 +614,11 @@ async fn run(args: RunArgs) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
             ));
         }
     }
-    Ok((rows, notes))
+    Ok(Outcome {
+        rows,
+        notes,
+        authz: authz_run,
+    })
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.
@@ -531,11 +657,11 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     // Connection tasks still running after an early return end with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
-    let Some((rows, notes)) = outcome? else {
+    let Some(Outcome { rows, notes, authz }) = outcome? else {
         eprintln!("keyfort-bench: interrupted; servers stopped");
         return Ok(ExitCode::from(130));
     };
-    report::print(&rows);
+    report::print(&rows, authz.as_ref());
     if let Some(path) = markdown {
         let meta = report::Meta {
             command,
@@ -544,12 +670,16 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
             repeat,
             notes,
         };
-        report::write_markdown(&path, &report::markdown(&rows, &meta))?;
+        report::write_markdown(&path, &report::markdown(&rows, authz.as_ref(), &meta))?;
         eprintln!("keyfort-bench: wrote {}", path.display());
     }
     let failed = rows.iter().filter(|r| r.m.errors > 0).count();
     if failed > 0 {
         eprintln!("keyfort-bench: {failed} measurement(s) had errors");
+        return Ok(ExitCode::from(3));
+    }
+    if authz.is_some() && report::authz_goal(&rows, authz.as_ref()).figure.is_none() {
+        eprintln!("keyfort-bench: --authz measured no root Encrypt in any round");
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
@@ -607,5 +737,24 @@ mod tests {
         };
         assert_eq!(args.ops, vec![Op::Encrypt, Op::GenerateDataKey]);
         assert_eq!(args.connections, 32);
+        assert!(!args.authz);
+        let cli =
+            Cli::try_parse_from(["keyfort-bench", "run", "--authz", "--authz-window", "500ms"])
+                .expect("parses");
+        let Cmd::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert!(args.authz);
+        assert_eq!(args.authz_rounds, 12);
+        assert_eq!(args.authz_window, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn authz_warm_up_is_whole_rounds() {
+        let s = Duration::from_secs;
+        assert_eq!(authz_warmup_rounds(s(2), s(1)), 1);
+        assert_eq!(authz_warmup_rounds(s(3), s(1)), 2);
+        assert_eq!(authz_warmup_rounds(s(0), s(1)), 1);
+        assert_eq!(authz_warmup_rounds(s(2), Duration::from_millis(250)), 4);
     }
 }
