@@ -1,6 +1,8 @@
 """Key policies and grants with the stock `aws` CLI and boto3 against `keyfort serve`:
 a key shared with a second account (made with `keyfort admin account create`) by its
-key policy and by a grant, the lockout safety check, retiring and revoking grants.
+key policy and by a grant, the lockout safety check, retiring and revoking grants, and a
+registered integrating service (`keyfort admin service register`) using an AWS managed
+key for its caller with a stock boto3 client and a `before-sign` hook.
 
 Run: KEYFORT_BIN=target/release/keyfort python3 compat/test_authz.py
 """
@@ -99,6 +101,52 @@ class KeyPolicyAndGrants(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             kms.revoke_grant(KeyId=key_id, GrantId=grant["GrantId"])
         self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
+
+
+class IntegratingService(unittest.TestCase):
+    def test_a_registered_service_uses_alias_aws_s3_for_its_caller(self):
+        iam_c = iam.client("iam")
+        iam_c.create_user(UserName="s3-service")
+        svc_key = iam_c.create_access_key(UserName="s3-service")["AccessKey"]
+        iam_c.create_user(UserName="bob")
+        bob_arn = f"arn:aws:iam::{ACCOUNT}:user/bob"
+        r = subprocess.run(
+            [base.KEYFORT, "admin", "service", "register", "--data-dir", iam.SERVER.data,
+             "--name", "s3", "--account", ACCOUNT, "--user", "s3-service"],
+            capture_output=True, timeout=60,
+        )
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+
+        # The service's client: its own credentials, plus the two headers, added
+        # before botocore signs so that they are among the SignedHeaders.
+        svc = iam.client("kms", (svc_key["AccessKeyId"], svc_key["SecretAccessKey"]))
+
+        def act_for_bob(request, **_):
+            request.headers["X-Keyfort-Via-Service"] = "s3"
+            request.headers["X-Keyfort-Caller"] = bob_arn
+
+        svc.meta.events.register("before-sign.kms.*", act_for_bob)
+        ctx = {"aws:s3:arn": "arn:aws:s3:::bucket/object"}
+        dk = svc.generate_data_key(KeyId="alias/aws/s3", KeySpec="AES_256", EncryptionContext=ctx)
+        back = svc.decrypt(CiphertextBlob=dk["CiphertextBlob"], EncryptionContext=ctx)
+        self.assertEqual(back["Plaintext"], dk["Plaintext"])
+
+        # Directly (the service user without the headers, or the root), the AWS
+        # managed key is not usable for data.
+        plain = iam.client("kms", (svc_key["AccessKeyId"], svc_key["SecretAccessKey"]))
+        for c in (plain, iam.client("kms")):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                c.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+            self.assertEqual(e.exception.response["Error"]["Code"], "AccessDeniedException")
+
+        # The trail shows bob, invoked by s3.
+        ct = iam.client("cloudtrail")
+        events = ct.lookup_events(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "GenerateDataKey"}]
+        )["Events"]
+        identities = [json.loads(e["CloudTrailEvent"])["userIdentity"] for e in events]
+        self.assertIn({"arn": bob_arn, "invokedBy": "s3.amazonaws.com"},
+                      [{"arn": i.get("arn"), "invokedBy": i.get("invokedBy")} for i in identities])
 
 
 def main():
