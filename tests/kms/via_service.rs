@@ -206,6 +206,40 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
         "AccessDeniedException"
     );
 
+    // kms:GrantIsForAWSResource: alice may create grants only through the service.
+    let grants_via_service = crate::authz::policy(&[
+        crate::authz::admin(),
+        format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"{alice_arn}"}},"Action":["kms:CreateGrant","kms:ListGrants"],"Resource":"*","Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}}"#
+        ),
+    ]);
+    let (grant_key, _) = crate::authz::key_with_policy(&root, &grants_via_service, false).await;
+    let grant = via!(
+        as_alice_via_s3,
+        as_alice_via_s3
+            .client
+            .create_grant()
+            .key_id(&grant_key)
+            .grantee_principal(&alice_arn)
+            .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+    )
+    .unwrap();
+    assert!(grant.grant_id().is_some());
+    assert_code!(
+        alice
+            .create_grant()
+            .key_id(&grant_key)
+            .grantee_principal(&alice_arn)
+            .operations(aws_sdk_kms::types::GrantOperation::Decrypt)
+            .send()
+            .await,
+        "AccessDeniedException"
+    );
+    assert_code!(
+        alice.list_grants().key_id(&grant_key).send().await,
+        "AccessDeniedException"
+    );
+
     // The caller's own limits still apply: a customer key whose policy does not let
     // alice use it refuses her, through the service too.
     let own = root.create_key().send().await.unwrap();

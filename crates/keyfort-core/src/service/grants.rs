@@ -292,7 +292,7 @@ impl Kms {
             .with("kms:GranteePrincipal", req.grantee.clone())
             .with_all("kms:GrantOperations", req.operations.clone())
             .with_all("kms:GrantConstraintType", constraint_types)
-            .with_bool("kms:GrantIsForAWSResource", false);
+            .with_bool("kms:GrantIsForAWSResource", caller.via_service.is_some());
         if let Some(r) = &req.retiring {
             access = access.with("kms:RetiringPrincipal", r.clone());
         }
@@ -366,7 +366,9 @@ impl Kms {
     }
 
     pub(super) fn list_grants(&self, caller: &Caller<'_>, req: &ListGrants) -> Result<Vec<u8>> {
-        let key = self.resolve(caller, &req.key, &Access::new("kms:ListGrants"))?;
+        let access = Access::new("kms:ListGrants")
+            .with_bool("kms:GrantIsForAWSResource", caller.via_service.is_some());
+        let key = self.resolve(caller, &req.key, &access)?;
         if let Some(m) = &req.page.marker {
             if m.len() != 64 || !m.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(KmsError::InvalidMarker("The marker is not valid.".into()));
@@ -484,7 +486,9 @@ impl Kms {
 
     pub(super) fn revoke_grant(&self, caller: &Caller<'_>, req: &RevokeGrant) -> Result<Vec<u8>> {
         let _w = self.lock_writer();
-        let key = self.resolve(caller, &req.key, &Access::new("kms:RevokeGrant"))?;
+        let access = Access::new("kms:RevokeGrant")
+            .with_bool("kms:GrantIsForAWSResource", caller.via_service.is_some());
+        let key = self.resolve(caller, &req.key, &access)?;
         if req.dry_run {
             return Err(KmsError::DryRun);
         }
