@@ -244,6 +244,7 @@ pub fn run(cmd: AdminCommand) -> anyhow::Result<u8> {
                                 "Name": s.name,
                                 "AccountId": s.account.as_str(),
                                 "UserName": s.user_name,
+                                "UserId": s.user_id,
                                 "CreatedMs": s.created_ms,
                             })
                         })

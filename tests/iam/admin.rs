@@ -98,7 +98,7 @@ fn service(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 async fn services_are_registered_listed_and_removed_beside_a_running_server() {
     let server = TestServer::start().await;
     let account = keyfort_core::model::AccountId::parse(crate::common::ACCOUNT).unwrap();
-    server
+    let user = server
         .kms
         .iam_create_user(&account, "s3-service", "/", Default::default())
         .unwrap();
@@ -131,7 +131,7 @@ async fn services_are_registered_listed_and_removed_beside_a_running_server() {
         kind: keyfort_core::PrincipalKind::User {
             name: "s3-service".into(),
         },
-        user_id: "AIDAEXAMPLE".into(),
+        user_id: user.entity.id.clone(),
         tags: Vec::new(),
         session_policy: None,
         session_issued_ms: None,
@@ -145,6 +145,13 @@ async fn services_are_registered_listed_and_removed_beside_a_running_server() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["Services"][0]["Name"], "s3");
     assert_eq!(v["Services"][0]["UserName"], "s3-service");
+    assert_eq!(v["Services"][0]["UserId"], user.entity.id.as_str());
+    // Another principal with the user's name but not its unique id is not the service.
+    let impostor = keyfort_core::Principal {
+        user_id: "AIDAIMPOSTOR".into(),
+        ..principal.clone()
+    };
+    assert!(server.kms.act_for(&impostor, "s3", &root_arn).is_err());
 
     // A user that does not exist, or a malformed name, is refused.
     let out = service(

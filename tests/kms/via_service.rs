@@ -280,12 +280,54 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
         assert_eq!(e["userIdentity"]["type"], "IAMUser", "{e}");
     }
 
+    // A user deleted and made again under the registered name is not the service.
+    let (keys, _) = s
+        .kms
+        .iam_list_access_keys(&account(), "s3-service")
+        .unwrap();
+    let s3_key = keys[0].access_key_id.clone();
+    s.kms
+        .iam_delete_access_key(&account(), "s3-service", &s3_key)
+        .unwrap();
+    s.kms.iam_delete_user(&account(), "s3-service").unwrap();
+    let (_, s3_again) = user(&s, "s3-service");
+    let reborn = Via {
+        client: s3_again,
+        service: "s3".into(),
+        caller: alice_arn.clone(),
+    };
+    assert_code!(
+        via!(
+            reborn,
+            reborn
+                .client
+                .encrypt()
+                .key_id("alias/aws/s3")
+                .plaintext(Blob::new("x"))
+        ),
+        "AccessDeniedException"
+    );
+
+    // Registered again, the new user is the service.
+    s.kms
+        .register_service("s3", &account(), "s3-service")
+        .unwrap();
+    via!(
+        reborn,
+        reborn
+            .client
+            .encrypt()
+            .key_id("alias/aws/s3")
+            .plaintext(Blob::new("x"))
+    )
+    .unwrap();
+
     // Removing the registration ends it at once.
     assert!(s.kms.unregister_service("s3").unwrap());
     assert_code!(
         via!(
-            as_alice_via_s3,
-            as_alice_via_s3
+            reborn,
+            reborn
                 .client
                 .encrypt()
                 .key_id("alias/aws/s3")

@@ -216,6 +216,9 @@ pub struct ServiceRecord {
     pub account: AccountId,
     /// That user's name.
     pub user_name: String,
+    /// That user's unique id (`AIDA...`) when registered: a user deleted and made
+    /// again under the same name is a different user and does not inherit the role.
+    pub user_id: String,
     /// When it was registered, in milliseconds since the epoch.
     pub created_ms: i64,
 }

@@ -162,6 +162,7 @@ CREATE TABLE services (
     name        TEXT    NOT NULL PRIMARY KEY,
     account     TEXT    NOT NULL,
     user_name   TEXT    NOT NULL,
+    user_id     TEXT    NOT NULL,
     created_ms  INTEGER NOT NULL
 ) STRICT;
 "#;

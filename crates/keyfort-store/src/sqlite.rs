@@ -286,13 +286,16 @@ impl Store for SqliteStore {
 
     fn put_service(&self, service: &ServiceRecord) -> Result<(), StoreError> {
         self.execute(
-            "INSERT INTO services (name, account, user_name, created_ms) VALUES (?1, ?2, ?3, ?4) \
+            "INSERT INTO services (name, account, user_name, user_id, created_ms) \
+             VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (name) DO UPDATE SET account = excluded.account, \
-             user_name = excluded.user_name, created_ms = excluded.created_ms",
+             user_name = excluded.user_name, user_id = excluded.user_id, \
+             created_ms = excluded.created_ms",
             params![
                 service.name,
                 service.account.as_str(),
                 service.user_name,
+                service.user_id,
                 service.created_ms
             ],
         )
@@ -300,19 +303,22 @@ impl Store for SqliteStore {
     }
 
     fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>, StoreError> {
-        let row: Option<(String, String, i64)> = self
+        let row: Option<(String, String, String, i64)> = self
             .lock()
-            .prepare_cached("SELECT account, user_name, created_ms FROM services WHERE name = ?1")
+            .prepare_cached(
+                "SELECT account, user_name, user_id, created_ms FROM services WHERE name = ?1",
+            )
             .and_then(|mut st| {
-                st.query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                st.query_row([name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                     .optional()
             })
             .map_err(reading("services"))?;
-        row.map(|(acct, user_name, created_ms)| {
+        row.map(|(acct, user_name, user_id, created_ms)| {
             Ok(ServiceRecord {
                 name: name.to_owned(),
                 account: account("services", &acct)?,
                 user_name,
+                user_id,
                 created_ms,
             })
         })
@@ -320,22 +326,26 @@ impl Store for SqliteStore {
     }
 
     fn list_services(&self) -> Result<Vec<ServiceRecord>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = self
+        type Row = (String, String, String, String, i64);
+        let rows: Vec<Row> = self
             .lock()
             .prepare_cached(
-                "SELECT name, account, user_name, created_ms FROM services ORDER BY name",
+                "SELECT name, account, user_name, user_id, created_ms FROM services ORDER BY name",
             )
             .and_then(|mut st| {
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-                    .collect()
+                st.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
+                .collect()
             })
             .map_err(reading("services"))?;
         rows.into_iter()
-            .map(|(name, acct, user_name, created_ms)| {
+            .map(|(name, acct, user_name, user_id, created_ms)| {
                 Ok(ServiceRecord {
                     name,
                     account: account("services", &acct)?,
                     user_name,
+                    user_id,
                     created_ms,
                 })
             })

@@ -51,19 +51,20 @@ impl Kms {
                 "{name:?} is not a service name: 1-63 lower-case letters, digits and hyphens"
             )));
         }
-        let exists = self
-            .identity(account, IamKind::User, user_name)
-            .map_err(|_| KmsError::Internal("identity lookup failed"))?
-            .is_some();
-        if !exists {
+        let Some(user) = self
+            .store
+            .get_iam_entity(account, IamKind::User, user_name)?
+        else {
             return Err(KmsError::NotFound(format!(
                 "IAM user {user_name:?} does not exist in account {account}"
             )));
-        }
+        };
         let record = ServiceRecord {
             name: name.to_owned(),
             account: account.clone(),
-            user_name: user_name.to_owned(),
+            // As stored (IAM user names are unique ignoring case).
+            user_name: user.name,
+            user_id: user.id,
             created_ms: self.now_ms(),
         };
         self.store.put_service(&record)?;
@@ -106,9 +107,12 @@ impl Kms {
         } else {
             None
         };
+        // The very user registered: same account, same unique id (a user deleted and
+        // made again under the name is someone else).
         let is_its_user = registered.as_ref().is_some_and(|r| {
             r.account == service_principal.account
-                && matches!(&service_principal.kind, PrincipalKind::User { name } if *name == r.user_name)
+                && matches!(service_principal.kind, PrincipalKind::User { .. })
+                && service_principal.user_id == r.user_id
         });
         if !is_its_user {
             return Err(KmsError::AccessDenied(format!(

@@ -107,12 +107,14 @@ pub(super) fn services_round_trip(store: &dyn Store) -> Result<(), Failure> {
         name: "s3".into(),
         account: id.clone(),
         user_name: "s3-service".into(),
+        user_id: "AIDAS3".into(),
         created_ms: 5,
     };
     let ebs = ServiceRecord {
         name: "ebs".into(),
         account: id.clone(),
         user_name: "ebs-service".into(),
+        user_id: "AIDAEBS".into(),
         created_ms: 6,
     };
     store.put_service(&s3)?;
@@ -122,6 +124,7 @@ pub(super) fn services_round_trip(store: &dyn Store) -> Result<(), Failure> {
     // Registering a name again replaces its user.
     let moved = ServiceRecord {
         user_name: "other".into(),
+        user_id: "AIDAOTHER".into(),
         created_ms: 7,
         ..s3
     };
