@@ -600,3 +600,51 @@ async fn a_denied_foreign_key_is_not_in_the_callers_audit_resources() {
     assert_eq!(encrypt(&arn), (Ok(()), vec![arn.clone()]));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_policy_naming_a_user_or_role_that_does_not_exist_is_refused() {
+    let s = TestServer::start().await;
+    let c = s.client();
+    let acct = keyfort_core::model::AccountId::parse(ACCOUNT).unwrap();
+    let invalid = "Policy contains a statement with one or more invalid principals.";
+    let naming = |who: &str| {
+        policy(&[
+            admin(),
+            allow(&format!("arn:aws:iam::{ACCOUNT}:{who}"), r#""kms:Encrypt""#),
+        ])
+    };
+    for who in ["user/ghost", "role/ghost", "user/team/ghost"] {
+        let e = c.create_key().policy(naming(who)).send().await.unwrap_err();
+        assert_eq!(crate::common::code(&e), "MalformedPolicyDocumentException");
+        assert_eq!(message(&e), invalid, "{who}");
+    }
+    // Made, they can be named (a user by its ARN with its path).
+    s.kms
+        .iam_create_user(&acct, "ghost", "/team/", Vec::new())
+        .unwrap();
+    let (id, _) = key_with_policy(&c, &naming("user/team/ghost"), false).await;
+    // The same name on another path is another principal.
+    let e = c
+        .put_key_policy()
+        .key_id(&id)
+        .policy_name("default")
+        .policy(naming("user/ghost"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(message(&e), invalid);
+    // Account roots, "*" and role sessions are not looked up (sessions come and go).
+    for who in [
+        "arn:aws:iam::999999999999:root".to_owned(),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/app/session"),
+    ] {
+        c.put_key_policy()
+            .key_id(&id)
+            .policy_name("default")
+            .policy(policy(&[admin(), allow(&who, r#""kms:Encrypt""#)]))
+            .send()
+            .await
+            .unwrap();
+    }
+    s.stop().await;
+}

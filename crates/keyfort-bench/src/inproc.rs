@@ -470,6 +470,17 @@ fn authz(rounds: usize, measure: Duration) -> anyhow::Result<()> {
         .clone();
     let want = format!("arn:aws:iam::{ACCOUNT}:user/app");
     ensure!(app.arn == want, "the user is {}, not {want}", app.arn);
+    // The other principals the key policy names (a key policy naming a principal that
+    // does not exist is refused, as AWS refuses it).
+    b.kms
+        .iam_create_user(&b.account, "security", "/", Vec::new())?;
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    for role in ["KeyAdmin", "app"] {
+        b.kms
+            .iam_create_role(&b.account, role, "/", &trust, None, None, Vec::new())?;
+    }
 
     let plain = STANDARD.encode([0x5au8; 32]);
     let default_key = str_at(&b.call(root, "CreateKey", "{}")?, &["KeyMetadata", "KeyId"])?;

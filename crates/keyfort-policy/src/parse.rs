@@ -477,4 +477,27 @@ impl Policy {
     pub fn sids(&self) -> impl Iterator<Item = Option<&str>> {
         self.statements.iter().map(|s| s.sid.as_deref())
     }
+
+    /// The IAM user and role ARNs named in `Principal` and `NotPrincipal` elements,
+    /// each with whether it is a role: for a caller that must check they exist, as
+    /// AWS does before it accepts a key policy.
+    pub fn named_users_and_roles(&self) -> Vec<(&str, bool)> {
+        use crate::principal::Spec;
+        let mut out = Vec::new();
+        for st in &self.statements {
+            let (PrincipalElement::Principal(p) | PrincipalElement::NotPrincipal(p)) =
+                &st.principal
+            else {
+                continue;
+            };
+            for spec in &p.specs {
+                match spec {
+                    Spec::User(arn) => out.push((&**arn, false)),
+                    Spec::Role(arn) => out.push((&**arn, true)),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
 }

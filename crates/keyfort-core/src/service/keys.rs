@@ -124,6 +124,9 @@ impl Kms {
             None => default_policy(caller.account()),
         };
         let parsed = parse_key_policy(&policy)?;
+        if given {
+            self.check_named_principals(&parsed)?;
+        }
         let id = new_key_id()?;
         if given && !req.bypass_policy_lockout_safety_check {
             self.lockout_check(caller, &Self::key_arn(caller, &id), &parsed)?;

@@ -152,6 +152,7 @@ impl Kms {
         let access = Access::new("kms:PutKeyPolicy")
             .with_bool("kms:BypassPolicyLockoutSafetyCheck", bypass_lockout_check);
         self.mutate_key(caller, key, &access, |r| {
+            self.check_named_principals(&parsed)?;
             if !bypass_lockout_check {
                 self.lockout_check(caller, &r.arn(), &parsed)?;
             }
