@@ -150,6 +150,15 @@ fn via_headers(
     service: &str,
 ) -> Result<Option<(String, String)>, ApiError> {
     use keyfort_core::service::{CALLER_HEADER, VIA_SERVICE_HEADER};
+    // One value each: SigV4 signs repeated headers joined by commas, and the value
+    // acted on must be exactly the value signed.
+    for n in [VIA_SERVICE_HEADER, CALLER_HEADER] {
+        if headers.get_all(n).iter().count() > 1 {
+            return Err(ApiError::Kms(keyfort_core::KmsError::Validation(format!(
+                "{n} may appear once"
+            ))));
+        }
+    }
     let get = |n: &str| {
         headers
             .get(n)
@@ -398,6 +407,16 @@ mod tests {
             ))
         );
         assert_eq!(via_headers(&headers(&[]), &parsed, "kms").unwrap(), None);
+        // Twice: the value acted on must be the one signed.
+        let mut twice = both.clone();
+        twice.append(
+            "x-keyfort-caller",
+            http::HeaderValue::from_static("arn:aws:iam::111122223333:root"),
+        );
+        assert_eq!(
+            code(via_headers(&twice, &parsed, "kms")),
+            "ValidationException"
+        );
         // One without the other.
         let only = headers(&[("x-keyfort-via-service", "s3")]);
         assert_eq!(
