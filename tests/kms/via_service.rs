@@ -31,6 +31,20 @@ macro_rules! via {
     }};
 }
 
+/// `Encrypt` of a one-byte plaintext under `key`, through `v`'s service for its caller.
+async fn encrypt_through(
+    v: &Via,
+    key: &str,
+) -> Result<
+    aws_sdk_kms::operation::encrypt::EncryptOutput,
+    aws_sdk_kms::error::SdkError<
+        aws_sdk_kms::operation::encrypt::EncryptError,
+        aws_sdk_kms::config::http::HttpResponse,
+    >,
+> {
+    via!(v, v.client.encrypt().key_id(key).plaintext(Blob::new("x")))
+}
+
 fn account() -> AccountId {
     AccountId::parse(ACCOUNT).unwrap()
 }
@@ -71,14 +85,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
     };
     // Not registered yet: the service user cannot act for anyone.
     assert_code!(
-        via!(
-            as_alice_via_s3,
-            as_alice_via_s3
-                .client
-                .encrypt()
-                .key_id("alias/aws/s3")
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&as_alice_via_s3, "alias/aws/s3").await,
         "AccessDeniedException"
     );
 
@@ -107,14 +114,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
     assert_eq!(dec.plaintext().unwrap().as_ref(), b"object data key");
     // The managed key of another service stays out of reach through s3.
     assert_code!(
-        via!(
-            as_alice_via_s3,
-            as_alice_via_s3
-                .client
-                .encrypt()
-                .key_id("alias/aws/ebs")
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&as_alice_via_s3, "alias/aws/ebs").await,
         "AccessDeniedException"
     );
 
@@ -125,14 +125,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
         caller: alice_arn.clone(),
     };
     assert_code!(
-        via!(
-            alice_claims_s3,
-            alice_claims_s3
-                .client
-                .encrypt()
-                .key_id("alias/aws/s3")
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&alice_claims_s3, "alias/aws/s3").await,
         "AccessDeniedException"
     );
     // ...only the service it is registered for...
@@ -142,14 +135,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
         caller: alice_arn.clone(),
     };
     assert_code!(
-        via!(
-            s3_claims_ebs,
-            s3_claims_ebs
-                .client
-                .encrypt()
-                .key_id("alias/aws/ebs")
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&s3_claims_ebs, "alias/aws/ebs").await,
         "AccessDeniedException"
     );
     // ...and only for an existing root or IAM user (not a made-up ARN, not a role
@@ -166,13 +152,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
             caller,
         };
         assert_code!(
-            via!(
-                v,
-                v.client
-                    .encrypt()
-                    .key_id("alias/aws/s3")
-                    .plaintext(Blob::new("x"))
-            ),
+            encrypt_through(&v, "alias/aws/s3").await,
             "ValidationException"
         );
     }
@@ -187,15 +167,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
         ),
     ]);
     let (via_key, _) = crate::authz::key_with_policy(&root, &only_via_s3, false).await;
-    via!(
-        as_alice_via_s3,
-        as_alice_via_s3
-            .client
-            .encrypt()
-            .key_id(&via_key)
-            .plaintext(Blob::new("x"))
-    )
-    .unwrap();
+    encrypt_through(&as_alice_via_s3, &via_key).await.unwrap();
     assert_code!(
         alice
             .encrypt()
@@ -245,14 +217,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
     let own = root.create_key().send().await.unwrap();
     let own_id = own.key_metadata().unwrap().key_id().to_owned();
     assert_code!(
-        via!(
-            as_alice_via_s3,
-            as_alice_via_s3
-                .client
-                .encrypt()
-                .key_id(&own_id)
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&as_alice_via_s3, &own_id).await,
         "AccessDeniedException"
     );
 
@@ -297,14 +262,7 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
         caller: alice_arn.clone(),
     };
     assert_code!(
-        via!(
-            reborn,
-            reborn
-                .client
-                .encrypt()
-                .key_id("alias/aws/s3")
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&reborn, "alias/aws/s3").await,
         "AccessDeniedException"
     );
 
@@ -312,27 +270,12 @@ async fn a_registered_service_uses_an_aws_managed_key_for_its_caller() {
     s.kms
         .register_service("s3", &account(), "s3-service")
         .unwrap();
-    via!(
-        reborn,
-        reborn
-            .client
-            .encrypt()
-            .key_id("alias/aws/s3")
-            .plaintext(Blob::new("x"))
-    )
-    .unwrap();
+    encrypt_through(&reborn, "alias/aws/s3").await.unwrap();
 
     // Removing the registration ends it at once.
     assert!(s.kms.unregister_service("s3").unwrap());
     assert_code!(
-        via!(
-            reborn,
-            reborn
-                .client
-                .encrypt()
-                .key_id("alias/aws/s3")
-                .plaintext(Blob::new("x"))
-        ),
+        encrypt_through(&reborn, "alias/aws/s3").await,
         "AccessDeniedException"
     );
     s.stop().await;

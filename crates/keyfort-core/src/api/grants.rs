@@ -121,26 +121,9 @@ fn grant_id(v: Option<String>, field: &str) -> Result<String, KmsError> {
     Ok(id)
 }
 
+/// ListGrants' and ListRetirableGrants' `Limit` (1..=100, default 50) and `Marker`.
 fn grant_page(limit: Option<i64>, marker: Option<String>) -> Result<ListPage, KmsError> {
-    let limit = match limit {
-        None => 50,
-        Some(n) if (1..=100).contains(&n) => n as usize,
-        Some(_) => {
-            return Err(KmsError::field(
-                "limit",
-                "Member must have value between 1 and 100",
-            ));
-        }
-    };
-    if let Some(m) = &marker {
-        if m.is_empty() || m.len() > 1024 {
-            return Err(KmsError::field(
-                "marker",
-                "Member must have length between 1 and 1024",
-            ));
-        }
-    }
-    Ok(ListPage { limit, marker })
+    super::page_within(limit, marker, 50, 100)
 }
 
 fn constraint_context(

@@ -978,14 +978,26 @@ fn no_recipient(v: &Option<serde_json::Value>) -> Result<(), KmsError> {
     }
 }
 
+/// A listing's `Limit` (1..=1000, default 100) and `Marker`.
 fn page(limit: Option<i64>, marker: Option<String>) -> Result<ListPage, KmsError> {
-    let limit = match limit {
-        None => 100,
-        Some(n) if (1..=1000).contains(&n) => n as usize,
+    page_within(limit, marker, 100, 1000)
+}
+
+/// A listing's `Limit` (1..=`max`, `default` when absent) and `Marker` (1..=1024
+/// characters when present).
+pub(super) fn page_within(
+    limit: Option<i64>,
+    marker: Option<String>,
+    default: usize,
+    max: usize,
+) -> Result<ListPage, KmsError> {
+    let limit = match limit.map(usize::try_from) {
+        None => default,
+        Some(Ok(n)) if (1..=max).contains(&n) => n,
         Some(_) => {
             return Err(KmsError::field(
                 "limit",
-                "Member must have value between 1 and 1000",
+                &format!("Member must have value between 1 and {max}"),
             ));
         }
     };

@@ -173,6 +173,21 @@ pub fn arn(account: &AccountId, kind: IamKind, path: &str, name: &str) -> String
     format!("arn:aws:iam::{account}:{}{path}{name}", kind.as_str())
 }
 
+/// Splits an IAM ARN, `arn:aws:iam::<account>:<type>/<path><name>` or
+/// `arn:aws:iam::<account>:root`, into its account, its resource type (`user`, `role`,
+/// ..., or `root`) and its name (the last segment; empty for `root`). The path is left
+/// out: a caller checks it by comparing the whole ARN with [`arn`] of the stored entity.
+pub fn split_arn(arn: &str) -> Option<(AccountId, &str, &str)> {
+    let (account, resource) = arn.strip_prefix("arn:aws:iam::")?.split_once(':')?;
+    let account = AccountId::parse(account)?;
+    if resource == "root" {
+        return Some((account, "root", ""));
+    }
+    let (kind, path_and_name) = resource.split_once('/')?;
+    let name = path_and_name.rsplit('/').next().unwrap_or_default();
+    (!name.is_empty()).then_some((account, kind, name))
+}
+
 /// Whether `name` is a valid IAM user, role or group name (`[\w+=,.@-]+`, 1..=max).
 pub fn valid_name(name: &str, max: usize) -> bool {
     !name.is_empty()
@@ -193,6 +208,42 @@ pub fn valid_path(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arns_split_into_account_type_and_name() {
+        fn a(s: &str) -> Option<(String, &str, &str)> {
+            split_arn(s).map(|(acct, t, n)| (acct.to_string(), t, n))
+        }
+        let acct = "111122223333".to_owned();
+        assert_eq!(
+            a("arn:aws:iam::111122223333:user/team/a/alice"),
+            Some((acct.clone(), "user", "alice"))
+        );
+        assert_eq!(
+            a("arn:aws:iam::111122223333:role/r"),
+            Some((acct.clone(), "role", "r"))
+        );
+        assert_eq!(
+            a("arn:aws:iam::111122223333:root"),
+            Some((acct, "root", ""))
+        );
+        for bad in [
+            "arn:aws:iam::11112222333:user/a",
+            "arn:aws:sts::111122223333:assumed-role/r/s",
+            "arn:aws:iam::111122223333:user/",
+            "arn:aws:iam::111122223333:user",
+            "user/a",
+        ] {
+            assert_eq!(a(bad), None, "{bad}");
+        }
+        // The inverse of `arn` up to the path.
+        let account = AccountId::parse("111122223333").unwrap();
+        let built = arn(&account, IamKind::User, "/team/", "alice");
+        assert_eq!(
+            split_arn(&built).map(|(_, t, n)| (t, n)),
+            Some(("user", "alice"))
+        );
+    }
 
     #[test]
     fn names_and_paths() {

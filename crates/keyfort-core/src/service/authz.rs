@@ -19,7 +19,6 @@ use super::{Caller, Kms, LiveKey, Principal, PrincipalKind, read, write};
 use crate::api::EncryptionContext;
 use crate::error::{KmsError, Result};
 use crate::iam::IamKind;
-use crate::model::AccountId;
 use crate::model::Tag;
 
 /// What a request asks of a key: the action and the request's own condition keys.
@@ -245,26 +244,16 @@ impl Kms {
     /// (it resolves each to the principal's unique id when it stores the policy):
     /// MalformedPolicyDocumentException, with AWS's message.
     pub(crate) fn check_named_principals(&self, policy: &Policy) -> Result<()> {
-        for (arn, is_role) in policy.named_users_and_roles() {
-            let parts = arn
-                .strip_prefix("arn:aws:iam::")
-                .and_then(|rest| rest.split_once(':'))
-                .and_then(|(account, resource)| {
-                    let account = AccountId::parse(account)?;
-                    let path_and_name = resource.split_once('/')?.1;
-                    let (path, name) = match path_and_name.rsplit_once('/') {
-                        Some((p, n)) => (format!("/{p}/"), n),
-                        None => ("/".to_owned(), path_and_name),
-                    };
-                    Some((account, path, name.to_owned()))
-                });
+        for (named, is_role) in policy.named_users_and_roles() {
             let kind = if is_role {
                 IamKind::Role
             } else {
                 IamKind::User
             };
-            let exists = parts.is_some_and(|(account, path, name)| {
-                self.iam_path(&account, kind, &name).as_deref() == Some(path.as_str())
+            // The entity of that name, whose ARN (with its stored path) is the one named.
+            let exists = crate::iam::split_arn(named).is_some_and(|(account, _, name)| {
+                self.iam_path(&account, kind, name)
+                    .is_some_and(|path| crate::iam::arn(&account, kind, &path, name) == named)
             });
             if !exists {
                 return Err(KmsError::MalformedPolicyDocument(

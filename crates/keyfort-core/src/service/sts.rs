@@ -106,16 +106,12 @@ fn session_aad(akid: &str) -> Vec<u8> {
     format!("keyfort:session:v1|{akid}").into_bytes()
 }
 
-/// `(account, role name, path)` of a role ARN.
-fn parse_role_arn(role_arn: &str) -> Option<(AccountId, &str, &str)> {
-    let rest = role_arn.strip_prefix("arn:aws:iam::")?;
-    let (account, rest) = rest.split_once(':')?;
-    let path_and_name = rest.strip_prefix("role/")?;
-    let (path, name) = match path_and_name.rfind('/') {
-        Some(i) => (&path_and_name[..=i], &path_and_name[i + 1..]),
-        None => ("", path_and_name),
-    };
-    Some((AccountId::parse(account)?, name, path))
+/// `(account, role name)` of a role ARN.
+fn parse_role_arn(role_arn: &str) -> Option<(AccountId, &str)> {
+    match crate::iam::split_arn(role_arn)? {
+        (account, "role", name) => Some((account, name)),
+        _ => None,
+    }
 }
 
 /// The policy engine's view of a principal.
@@ -179,7 +175,7 @@ impl Kms {
                 .identity(&principal.account, IamKind::User, name)
                 .map_err(to_kms)?,
             PrincipalKind::AssumedRole { role_arn, .. } => match parse_role_arn(role_arn) {
-                Some((account, name, _)) => self
+                Some((account, name)) => self
                     .identity(&account, IamKind::Role, name)
                     .map_err(to_kms)?,
                 None => None,
@@ -280,7 +276,7 @@ impl Kms {
                 caller.arn, input.role_arn
             ))
         };
-        let Some((role_account, role_name, _)) = parse_role_arn(&input.role_arn) else {
+        let Some((role_account, role_name)) = parse_role_arn(&input.role_arn) else {
             return Err(IamError::Validation(format!(
                 "{} is invalid",
                 input.role_arn
@@ -498,18 +494,17 @@ mod tests {
 
     #[test]
     fn role_arns() {
-        let (a, name, path) =
+        let (a, name) =
             parse_role_arn("arn:aws:iam::111122223333:role/app/team/reader").expect("parses");
-        assert_eq!(
-            (a.as_str(), name, path),
-            ("111122223333", "reader", "app/team/")
-        );
-        let (_, name, path) = parse_role_arn("arn:aws:iam::111122223333:role/r").expect("parses");
-        assert_eq!((name, path), ("r", ""));
+        assert_eq!((a.as_str(), name), ("111122223333", "reader"));
+        let (_, name) = parse_role_arn("arn:aws:iam::111122223333:role/r").expect("parses");
+        assert_eq!(name, "r");
         for bad in [
             "arn:aws:iam::11112222333:role/r",
             "arn:aws:iam::111122223333:user/r",
             "arn:aws:sts::111122223333:role/r",
+            "arn:aws:iam::111122223333:role/",
+            "arn:aws:iam::111122223333:root",
             "role/r",
         ] {
             assert!(parse_role_arn(bad).is_none(), "{bad}");

@@ -125,12 +125,8 @@ impl Kms {
                 "{CALLER_HEADER} must be the ARN of an existing account root or IAM user, not {caller_arn:?}"
             ))
         };
-        let rest = caller_arn
-            .strip_prefix("arn:aws:iam::")
-            .ok_or_else(not_caller)?;
-        let (account, resource) = rest.split_once(':').ok_or_else(not_caller)?;
-        let account = AccountId::parse(account).ok_or_else(not_caller)?;
-        if resource != "root" && !resource.starts_with("user/") {
+        let (account, resource, _) = crate::iam::split_arn(caller_arn).ok_or_else(not_caller)?;
+        if !matches!(resource, "root" | "user") {
             return Err(not_caller());
         }
         if self.store.get_account(&account)?.is_none() {
