@@ -259,7 +259,52 @@ fn username(p: &Principal) -> String {
     }
 }
 
-type Pending = (AuditRow, Vec<u8>, oneshot::Sender<Result<(), String>>);
+/// A record waiting for the writer: the row, its event, when it was queued, and where
+/// to send the result (with the moment it was sent).
+type Pending = (
+    AuditRow,
+    Vec<u8>,
+    Instant,
+    oneshot::Sender<(Result<(), String>, Instant)>,
+);
+
+/// How long acknowledged requests took to run again, measured by the requests when
+/// the writer's figures are wanted (debug logging on at start): the writer wakes a
+/// request's task, and the runtime resumes it when a worker gets to it. Under load
+/// this was the largest share of an audited request's wait (docs/benchmarks.md).
+#[derive(Debug, Default)]
+struct ResumeTimes {
+    count: std::sync::atomic::AtomicU64,
+    total_ns: std::sync::atomic::AtomicU64,
+    /// Resumed within 50 µs, 250 µs, 1 ms, later.
+    buckets: [std::sync::atomic::AtomicU64; 4],
+}
+
+impl ResumeTimes {
+    fn add(&self, d: Duration) {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let b = match ns {
+            0..=50_000 => 0,
+            50_001..=250_000 => 1,
+            250_001..=1_000_000 => 2,
+            _ => 3,
+        };
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.total_ns.fetch_add(ns, Ordering::Relaxed);
+        self.buckets[b].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (count, mean µs, percent per bucket), and starts over.
+    fn take(&self) -> (u64, u64, [u64; 4]) {
+        let n = self.count.swap(0, Ordering::Relaxed);
+        let total = self.total_ns.swap(0, Ordering::Relaxed);
+        let mut pct = [0u64; 4];
+        for (p, b) in pct.iter_mut().zip(&self.buckets) {
+            *p = b.swap(0, Ordering::Relaxed) * 100 / n.max(1);
+        }
+        (n, total / n.max(1) / 1000, pct)
+    }
+}
 
 /// Records waiting for the writer.
 ///
@@ -276,6 +321,8 @@ struct Queue {
     /// No more records are accepted (the log is being dropped).
     closed: AtomicBool,
     writer: std::sync::OnceLock<std::thread::Thread>,
+    /// Set when the writer's figures are logged.
+    resume: Option<ResumeTimes>,
 }
 
 impl Queue {
@@ -387,6 +434,7 @@ impl AuditLog {
             parked: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             writer: std::sync::OnceLock::new(),
+            resume: tracing::enabled!(tracing::Level::DEBUG).then(ResumeTimes::default),
         });
         let key = Arc::new(key);
         let writer_store = Arc::clone(&store);
@@ -426,7 +474,7 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
     let mut idle_since: Option<Instant> = None;
     let mut stats = WriterStats::new();
     loop {
-        stats.maybe_report();
+        stats.maybe_report(queue.resume.as_ref());
         queue.take(&mut batch);
         if batch.is_empty() {
             if queue.closed.load(Ordering::Acquire) {
@@ -452,7 +500,9 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
         let mut rows = Vec::with_capacity(batch.len());
         let mut acks = Vec::with_capacity(batch.len());
         let mut next = head;
-        for (mut row, json, ack) in batch.drain(..) {
+        let taken = Instant::now();
+        for (mut row, json, queued, ack) in batch.drain(..) {
+            stats.queued += taken.saturating_duration_since(queued);
             let (rec, after) = keyfort_audit::link(&next, json);
             row.seq = rec.seq;
             row.prev_hash = rec.prev_hash;
@@ -476,19 +526,23 @@ fn writer(store: Arc<dyn AuditStore>, mut head: ChainHead, queue: Arc<Queue>) {
                 }
             }
         }
+        let sent = Instant::now();
         for ack in acks {
-            let _ = ack.send(result.clone());
+            let _ = ack.send((result.clone(), sent));
         }
     }
 }
 
 /// What the writer did lately, logged at debug level every 10 s while it works:
-/// how many group commits, how many records per commit, and how long a commit
-/// (write and fsync) took. The figures to look at when the trail is slow.
+/// how many group commits, how many records per commit, how long a record waited in
+/// the queue before its commit began, how long a commit (write and fsync) took, and
+/// how long acknowledged requests took to run again. The figures to look at when the
+/// trail is slow: an audited request waits for all three.
 struct WriterStats {
     since: Instant,
     batches: u64,
     records: u64,
+    queued: Duration,
     commit: Duration,
     slowest: Duration,
 }
@@ -501,6 +555,7 @@ impl WriterStats {
             since: Instant::now(),
             batches: 0,
             records: 0,
+            queued: Duration::ZERO,
             commit: Duration::ZERO,
             slowest: Duration::ZERO,
         }
@@ -513,18 +568,24 @@ impl WriterStats {
         self.slowest = self.slowest.max(took);
     }
 
-    fn maybe_report(&mut self) {
+    fn maybe_report(&mut self, resume: Option<&ResumeTimes>) {
         if self.since.elapsed() < Self::EVERY {
             return;
         }
         if self.batches > 0 {
             let b = u32::try_from(self.batches).unwrap_or(u32::MAX);
+            let r = u32::try_from(self.records).unwrap_or(u32::MAX);
+            let (resumed, resume_us, pct) = resume.map_or((0, 0, [0; 4]), ResumeTimes::take);
             tracing::debug!(
                 commits = self.batches,
                 records = self.records,
                 records_per_commit = self.records as f64 / self.batches as f64,
+                mean_queued_us = (self.queued / r.max(1)).as_micros() as u64,
                 mean_commit_us = (self.commit / b).as_micros() as u64,
                 slowest_commit_us = self.slowest.as_micros() as u64,
+                resumed,
+                mean_resume_us = resume_us,
+                resume_pct_50us_250us_1ms_later = ?pct,
                 "audit writer"
             );
         }
@@ -652,9 +713,27 @@ impl AuditLog {
     ) -> Result<(), AuditError> {
         let _room = self.room.acquire().await.map_err(|_| AuditError::Stopped)?;
         let (ack, done) = oneshot::channel();
-        self.queue.push((row, json, ack))?;
-        done.await
-            .map_err(|_| AuditError::Stopped)?
-            .map_err(AuditError::Store)
+        self.queue.push((row, json, Instant::now(), ack))?;
+        let (result, sent) = done.await.map_err(|_| AuditError::Stopped)?;
+        if let Some(r) = &self.queue.resume {
+            r.add(sent.elapsed());
+        }
+        result.map_err(AuditError::Store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_times_report_the_mean_and_buckets_then_start_over() {
+        let r = ResumeTimes::default();
+        for us in [10, 40, 100, 300, 2_000] {
+            r.add(Duration::from_micros(us));
+        }
+        // 2,450 µs over 5: mean 490; 2 within 50 µs, 1 within 250 µs, 1 within 1 ms, 1 later.
+        assert_eq!(r.take(), (5, 490, [40, 20, 20, 20]));
+        assert_eq!(r.take(), (0, 0, [0, 0, 0, 0]));
     }
 }
