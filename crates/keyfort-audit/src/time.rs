@@ -1,67 +1,13 @@
 //! ISO-8601 UTC timestamps as CloudTrail writes them (`2026-11-28T21:00:00Z`),
-//! converted from and to Unix milliseconds without a date library.
-//!
-//! The Gregorian calendar repeats every 400 years (146,097 days), and
-//! 2000-01-01 starts such a cycle. A day count is split into whole cycles and
-//! a remainder, and the remainder is walked year by year and month by month,
-//! which is at most 400 + 12 steps and easy to check by eye.
+//! converted from and to Unix milliseconds without a date library. The calendar
+//! is keyfort-policy's (`keyfort_policy::date`), the one keyfort uses everywhere.
+
+use keyfort_policy::date::{days_from_civil, days_in_month};
 
 use crate::error::Error;
 
 const MS_PER_SECOND: i64 = 1_000;
 const MS_PER_DAY: i64 = 86_400_000;
-const DAYS_PER_CYCLE: i64 = 146_097;
-/// Days from 1970-01-01 to 2000-01-01.
-const DAYS_1970_TO_2000: i64 = 10_957;
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_year(year: i64) -> i64 {
-    if is_leap(year) { 366 } else { 365 }
-}
-
-fn days_in_month(year: i64, month: u32) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// (year, month 1..=12, day 1..=31) of `days` since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, i64) {
-    let since_2000 = days - DAYS_1970_TO_2000;
-    let mut year = 2000 + since_2000.div_euclid(DAYS_PER_CYCLE) * 400;
-    let mut rest = since_2000.rem_euclid(DAYS_PER_CYCLE);
-    while rest >= days_in_year(year) {
-        rest -= days_in_year(year);
-        year += 1;
-    }
-    let mut month = 1;
-    while rest >= days_in_month(year, month) {
-        rest -= days_in_month(year, month);
-        month += 1;
-    }
-    (year, month, rest + 1)
-}
-
-/// Days since 1970-01-01 of a valid calendar date.
-fn days_from_civil(year: i64, month: u32, day: i64) -> i64 {
-    let cycles = (year - 2000).div_euclid(400);
-    let mut y = 2000 + cycles * 400;
-    let mut days = DAYS_1970_TO_2000 + cycles * DAYS_PER_CYCLE;
-    while y < year {
-        days += days_in_year(y);
-        y += 1;
-    }
-    for m in 1..month {
-        days += days_in_month(year, m);
-    }
-    days + day - 1
-}
 
 /// Formats Unix milliseconds as CloudTrail's `eventTime`: UTC, whole seconds
 /// (milliseconds are truncated toward the past), e.g. `2026-11-28T21:00:00Z`.
@@ -70,16 +16,7 @@ fn days_from_civil(year: i64, month: u32, day: i64) -> i64 {
 /// with a sign (`+10000-01-01T00:00:00Z`, `-0001-12-31T23:59:59Z`).
 #[must_use]
 pub fn format_iso8601(unix_millis: i64) -> String {
-    let days = unix_millis.div_euclid(MS_PER_DAY);
-    let secs_of_day = unix_millis.rem_euclid(MS_PER_DAY) / MS_PER_SECOND;
-    let (year, month, day) = civil_from_days(days);
-    let (h, m, s) = (secs_of_day / 3600, secs_of_day / 60 % 60, secs_of_day % 60);
-    let year = match year {
-        0..=9999 => format!("{year:04}"),
-        y if y > 9999 => format!("+{y}"),
-        y => format!("-{:04}", y.unsigned_abs()),
-    };
-    format!("{year}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}Z")
+    keyfort_policy::date::format_iso8601(unix_millis)
 }
 
 /// Parses a UTC timestamp `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (four-digit year)
@@ -110,7 +47,6 @@ pub fn parse_iso8601(text: &str) -> Result<i64, Error> {
     };
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let month = u32::try_from(month).map_err(|_| bad())?;
     if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
         return Err(bad());
     }

@@ -1,5 +1,8 @@
 //! Dates for the `Date*` operators: ISO 8601 (W3C profile) and epoch seconds,
-//! both turned into milliseconds since 1970-01-01T00:00:00Z.
+//! both turned into milliseconds since 1970-01-01T00:00:00Z; and the one calendar
+//! keyfort has: [`format_iso8601`] (`aws:CurrentTime`, CloudTrail's `eventTime`),
+//! [`days_from_civil`], [`civil_from_days`] and [`days_in_month`], used by the audit
+//! trail's timestamps too.
 
 /// Parses `2024-05-01`, `2024-05-01T12:30Z`, `2024-05-01T12:30:00Z`,
 /// `2024-05-01T12:30:00.123+02:00`, the basic forms `20240501T123000Z`, or an
@@ -133,7 +136,9 @@ fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
 
-fn days_in_month(y: i64, m: i64) -> i64 {
+/// Days in month `m` (1..=12) of year `y` of the proleptic Gregorian calendar.
+#[must_use]
+pub fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         2 if is_leap(y) => 29,
         2 => 28,
@@ -142,8 +147,14 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
+// The calendar repeats every 400 years (146,097 days). Both conversions count years
+// from March, so that the leap day is the last day of a year: the month lengths
+// from March on follow (153 * m + 2) / 5, and the year of January and February is
+// the next one.
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (eras of 400 years).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+#[must_use]
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -153,9 +164,110 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// (year, month 1..=12, day 1..=31) of `days` since 1970-01-01; the inverse of
+/// [`days_from_civil`]. No overflow for any day count of an `i64` of milliseconds.
+#[must_use]
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Formats Unix milliseconds as `2026-11-28T21:00:00Z`: UTC, whole seconds
+/// (milliseconds are truncated toward the past). Years 0000..=9999 use four digits;
+/// others ISO 8601's expanded form with a sign (`+10000-01-01T00:00:00Z`,
+/// `-0001-12-31T23:59:59Z`). Written digit by digit: it runs on every request
+/// (`aws:CurrentTime`, the audit record's `eventTime`).
+#[must_use]
+pub fn format_iso8601(unix_millis: i64) -> String {
+    const MS_PER_DAY: i64 = 86_400_000;
+    let (year, month, day) = civil_from_days(unix_millis.div_euclid(MS_PER_DAY));
+    let secs = unix_millis.rem_euclid(MS_PER_DAY) / 1000;
+    let mut out = String::with_capacity(24);
+    let digits = |out: &mut String, n: i64, width: u32| {
+        for k in (0..width).rev() {
+            let d = n / 10_i64.pow(k) % 10;
+            out.push(char::from_digit(u32::try_from(d).unwrap_or(0), 10).unwrap_or('0'));
+        }
+    };
+    match year {
+        0..=9999 => digits(&mut out, year, 4),
+        y if y > 9999 => {
+            out.push('+');
+            out.push_str(&y.to_string());
+        }
+        y => {
+            out.push('-');
+            let a = y.unsigned_abs();
+            if a < 10_000 {
+                digits(&mut out, i64::try_from(a).unwrap_or(0), 4);
+            } else {
+                out.push_str(&a.to_string());
+            }
+        }
+    }
+    out.push('-');
+    digits(&mut out, month, 2);
+    out.push('-');
+    digits(&mut out, day, 2);
+    out.push('T');
+    digits(&mut out, secs / 3600, 2);
+    out.push(':');
+    digits(&mut out, secs / 60 % 60, 2);
+    out.push(':');
+    digits(&mut out, secs % 60, 2);
+    out.push('Z');
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_date;
+    use super::{civil_from_days, days_from_civil, days_in_month, format_iso8601, parse_date};
+
+    #[test]
+    fn format_iso8601_is_utc_whole_seconds() {
+        assert_eq!(format_iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_iso8601(951_782_400_000), "2000-02-29T00:00:00Z");
+        assert_eq!(format_iso8601(1_798_761_599_999), "2026-12-31T23:59:59Z");
+        assert_eq!(format_iso8601(-1000), "1969-12-31T23:59:59Z");
+        assert_eq!(format_iso8601(-1), "1969-12-31T23:59:59Z");
+        assert_eq!(
+            format_iso8601(253_402_300_800_000),
+            "+10000-01-01T00:00:00Z"
+        );
+        assert_eq!(format_iso8601(-62_167_219_200_001), "-0001-12-31T23:59:59Z");
+        assert_eq!(
+            parse_date(&format_iso8601(1_795_899_600_999)),
+            Some(1_795_899_600_000)
+        );
+    }
+
+    #[test]
+    fn civil_from_days_inverts_days_from_civil_day_by_day() {
+        // Every day from 1600-03-01 to about 2400: each follows the one before, in a
+        // real month, and converts back to the same count.
+        let start = days_from_civil(1600, 3, 1);
+        let mut prev = civil_from_days(start - 1);
+        for days in start..start + 292_200 {
+            let (y, m, d) = civil_from_days(days);
+            assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m));
+            let next_day = (y, m, d) == (prev.0, prev.1, prev.2 + 1);
+            let next_month =
+                d == 1 && ((y, m) == (prev.0, prev.1 + 1) || (y, m) == (prev.0 + 1, 1));
+            assert!(next_day || next_month, "{prev:?} then {:?}", (y, m, d));
+            assert_eq!(days_from_civil(y, m, d), days);
+            prev = (y, m, d);
+        }
+        // The extremes of an i64 of milliseconds do not overflow.
+        let _ = civil_from_days(i64::MAX / 86_400_000);
+        let _ = civil_from_days(i64::MIN / 86_400_000 - 1);
+    }
 
     #[test]
     fn formats() {

@@ -123,7 +123,7 @@ mod b64;
 mod combine;
 mod condition;
 mod context;
-mod date;
+pub mod date;
 mod error;
 mod evaluate;
 mod ip;

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use keyfort_policy::date::format_iso8601;
 use keyfort_policy::{self as policy, AuthzInput, Context, Decision, Policy, PolicyKind, Request};
 
 use super::{Caller, Kms, LiveKey, Principal, PrincipalKind, read, write};
@@ -216,29 +217,6 @@ impl AliasIndex {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ` for milliseconds since the epoch (`aws:CurrentTime`).
-pub(crate) fn iso8601(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 impl Kms {
     /// AWS refuses a key policy that names an IAM user or role that does not exist
     /// (it resolves each to the principal's unique id when it stores the policy):
@@ -268,7 +246,7 @@ impl Kms {
     fn request_context(&self, caller: &Caller<'_>) -> Context {
         let mut ctx = Context::new();
         let now = self.now_ms();
-        ctx.insert("aws:CurrentTime", iso8601(now));
+        ctx.insert("aws:CurrentTime", format_iso8601(now));
         ctx.insert("aws:EpochTime", now.div_euclid(1000).to_string());
         ctx.insert(
             "aws:SecureTransport",
@@ -494,14 +472,6 @@ impl Kms {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iso8601_formats_utc() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
-        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00Z");
-        assert_eq!(iso8601(1_798_761_599_999), "2026-12-31T23:59:59Z");
-        assert_eq!(iso8601(-1000), "1969-12-31T23:59:59Z");
-    }
 
     #[test]
     fn access_fills_encryption_context_and_tags() {

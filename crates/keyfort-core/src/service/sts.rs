@@ -205,7 +205,10 @@ impl Kms {
             ctx.insert(&format!("aws:PrincipalTag/{k}"), v.clone());
         }
         if let Some(issued) = principal.session_issued_ms {
-            ctx.insert("aws:TokenIssueTime", super::authz::iso8601(issued));
+            ctx.insert(
+                "aws:TokenIssueTime",
+                keyfort_policy::date::format_iso8601(issued),
+            );
         }
         let request = keyfort_policy::Request {
             principal: &who,
