@@ -298,6 +298,43 @@ pub(crate) async fn drive(
     conn.await
 }
 
+/// What one request on a keep-alive connection came to.
+pub(crate) enum Exchange {
+    /// A 200 reply, read to its end.
+    Ok,
+    /// Another status, with its body read: the connection can go on.
+    Refused(String),
+    /// The connection broke: the request could not be sent or its reply not read.
+    Broken(String),
+}
+
+/// Sends `req` and reads its reply to the end (a load's unit of work, shared by
+/// the plain and the paired loads).
+pub(crate) async fn exchange(
+    sender: &mut SendRequest<Full<Bytes>>,
+    req: Request<Full<Bytes>>,
+) -> Exchange {
+    let resp = match sender.send_request(req).await {
+        Ok(resp) => resp,
+        Err(e) => return Exchange::Broken(format!("request: {e}")),
+    };
+    let status = resp.status();
+    let mut body = resp.into_body();
+    if status != StatusCode::OK {
+        let text = match body.collect().await {
+            Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
+            Err(e) => format!("<body unreadable: {e}>"),
+        };
+        return Exchange::Refused(format!("HTTP {status}: {text}"));
+    }
+    while let Some(frame) = body.frame().await {
+        if let Err(e) = frame {
+            return Exchange::Broken(format!("reading the reply: {e}"));
+        }
+    }
+    Exchange::Ok
+}
+
 /// Sends back to back on one connection. Returns `true` when the window is
 /// over, `false` when the connection broke.
 async fn send_loop(
@@ -307,54 +344,39 @@ async fn send_loop(
     signed: &mut Signed,
     stats: &mut TaskStats,
 ) -> bool {
-    {
-        loop {
-            let now = Instant::now();
-            if now >= window.end {
-                return true;
+    loop {
+        let now = Instant::now();
+        if now >= window.end {
+            return true;
+        }
+        if now.duration_since(signed.at) >= RESIGN_EVERY {
+            match kms::signed_request(&job.endpoint, job.target, &job.body) {
+                Ok(req) => *signed = Signed { req, at: now },
+                Err(e) => stats.error(|| format!("re-signing: {e:#}")),
             }
-            if now.duration_since(signed.at) >= RESIGN_EVERY {
-                match kms::signed_request(&job.endpoint, job.target, &job.body) {
-                    Ok(req) => *signed = Signed { req, at: now },
-                    Err(e) => stats.error(|| format!("re-signing: {e:#}")),
-                }
-            }
-            if sender.ready().await.is_err() {
-                return false;
-            }
-            let req = signed.req.clone();
-            let sent = Instant::now();
-            let resp = match sender.send_request(req).await {
-                Ok(resp) => resp,
-                Err(e) => {
-                    stats.error(|| format!("request: {e}"));
-                    return false;
-                }
-            };
-            let status = resp.status();
-            let mut body = resp.into_body();
-            if status != StatusCode::OK {
-                let text = match body.collect().await {
-                    Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
-                    Err(e) => format!("<body unreadable: {e}>"),
-                };
-                stats.error(|| format!("HTTP {status}: {text}"));
+        }
+        if sender.ready().await.is_err() {
+            return false;
+        }
+        let sent = Instant::now();
+        match exchange(sender, signed.req.clone()).await {
+            Exchange::Ok => {}
+            Exchange::Refused(e) => {
+                stats.error(|| e);
                 continue;
             }
-            while let Some(frame) = body.frame().await {
-                if let Err(e) = frame {
-                    stats.error(|| format!("reading the reply: {e}"));
-                    return false;
-                }
+            Exchange::Broken(e) => {
+                stats.error(|| e);
+                return false;
             }
-            let done = Instant::now();
-            if done >= window.start && done < window.end {
-                stats.ok += 1;
-                let us = done.duration_since(sent).as_micros();
-                stats
-                    .latencies_us
-                    .push(u32::try_from(us).unwrap_or(u32::MAX));
-            }
+        }
+        let done = Instant::now();
+        if done >= window.start && done < window.end {
+            stats.ok += 1;
+            let us = done.duration_since(sent).as_micros();
+            stats
+                .latencies_us
+                .push(u32::try_from(us).unwrap_or(u32::MAX));
         }
     }
 }

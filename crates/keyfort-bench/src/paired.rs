@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
+use hyper::Request;
 use hyper::client::conn::http1::SendRequest;
-use hyper::{Request, StatusCode};
 
 use crate::child;
 use crate::kms::{self, Endpoint};
@@ -347,28 +347,15 @@ async fn send_loop(
         if sender.ready().await.is_err() {
             return false;
         }
-        let req = signed[i].req.clone();
         let sent = Instant::now();
-        let resp = match sender.send_request(req).await {
-            Ok(resp) => resp,
-            Err(e) => {
-                stats.error(side, || format!("request: {e}"));
-                return false;
+        match load::exchange(sender, signed[i].req.clone()).await {
+            load::Exchange::Ok => {}
+            load::Exchange::Refused(e) => {
+                stats.error(side, || e);
+                continue;
             }
-        };
-        let status = resp.status();
-        let mut body = resp.into_body();
-        if status != StatusCode::OK {
-            let text = match body.collect().await {
-                Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
-                Err(e) => format!("<body unreadable: {e}>"),
-            };
-            stats.error(side, || format!("HTTP {status}: {text}"));
-            continue;
-        }
-        while let Some(frame) = body.frame().await {
-            if let Err(e) = frame {
-                stats.error(side, || format!("reading the reply: {e}"));
+            load::Exchange::Broken(e) => {
+                stats.error(side, || e);
                 return false;
             }
         }
@@ -384,6 +371,8 @@ async fn send_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
+    use hyper::StatusCode;
 
     /// A loopback server that denies every request signed by access key `DENIED`
     /// (as keyfort denies a user whose policy does not allow it) and answers the
