@@ -9,15 +9,9 @@ use crate::error::Error;
 const MS_PER_SECOND: i64 = 1_000;
 const MS_PER_DAY: i64 = 86_400_000;
 
-/// Formats Unix milliseconds as CloudTrail's `eventTime`: UTC, whole seconds
-/// (milliseconds are truncated toward the past), e.g. `2026-11-28T21:00:00Z`.
-///
-/// Years 0000..=9999 use four digits; others use ISO-8601's expanded form
-/// with a sign (`+10000-01-01T00:00:00Z`, `-0001-12-31T23:59:59Z`).
-#[must_use]
-pub fn format_iso8601(unix_millis: i64) -> String {
-    keyfort_policy::date::format_iso8601(unix_millis)
-}
+/// Formats Unix milliseconds as CloudTrail's `eventTime` (`2026-11-28T21:00:00Z`):
+/// keyfort's one formatter, re-exported.
+pub use keyfort_policy::date::format_iso8601;
 
 /// Parses a UTC timestamp `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (four-digit year)
 /// into Unix milliseconds; digits of the fraction beyond milliseconds are
