@@ -105,7 +105,11 @@ pub trait AuditStore: Send + Sync + 'static {
     /// batch with the previous batch's fsync. Takes the rows by value: a store that
     /// keeps them (until they reach their final place) need not copy them.
     fn append_unsynced(&self, rows: Vec<AuditRow>) -> Result<(), StoreError>;
-    /// Makes every row appended so far durable.
+    /// Makes every row appended before the call began durable. Calls may overlap
+    /// (from several threads): each covers what was appended before it began. After
+    /// an error, whether earlier rows are durable is unknown (a later sync may succeed
+    /// without having written them), so the caller must not acknowledge anything
+    /// appended before the failed call.
     fn sync(&self) -> Result<(), StoreError>;
     /// The last stored record's (seq, hash), if any.
     fn head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError>;

@@ -242,8 +242,14 @@ struct Journal {
     /// Bytes made durable (zeros or frames) per file: writes below this need no
     /// size change.
     allocated: [u64; 2],
-    /// Written since their last sync.
-    dirty: [bool; 2],
+    /// Writes per file, counted: a sync makes the writes counted before it began
+    /// durable. Counters rather than a dirty flag because syncs may overlap (one
+    /// group commit's fsync while the next batch is written): a second sync must
+    /// not skip the fsync because the first one already took a flag while its own
+    /// fsync has not returned.
+    written: [u64; 2],
+    /// `written` as of the start of the last sync that succeeded, per file.
+    synced: [u64; 2],
 }
 
 /// What a journal file is preallocated to at first, and its least growth step.
@@ -270,7 +276,7 @@ impl Journal {
             at += n as u64;
         }
         self.allocated[file] = target;
-        self.dirty[file] = true;
+        self.written[file] += 1;
         Ok(())
     }
 }
@@ -555,7 +561,8 @@ impl SqliteAuditStore {
             active: 0,
             offset: [0; 2],
             allocated,
-            dirty: [false; 2],
+            written: [0; 2],
+            synced: [0; 2],
         };
         // Erase the first frame header of each file, so that a crash before the
         // first append cannot replay leftovers (they are older than the database's
@@ -565,7 +572,7 @@ impl SqliteAuditStore {
             std::os::unix::fs::FileExt::write_all_at(&*journal.files[i], &[0u8; 8], 0)
                 .map_err(io)?;
             journal.files[i].sync_data().map_err(io)?;
-            journal.dirty[i] = false;
+            journal.synced[i] = journal.written[i];
         }
         Ok(SqliteAuditStore {
             conn: Mutex::new(conn),
@@ -703,30 +710,28 @@ impl AuditStore for SqliteAuditStore {
 
     fn sync(&self) -> Result<(), StoreError> {
         // Every file written since its last sync (a flush may have switched the
-        // active one since the append).
+        // active one since the append), with the count of writes this sync covers.
         let mut files = Vec::with_capacity(2);
         {
-            let mut journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(j) = journal.as_mut() else {
+            let journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(j) = journal.as_ref() else {
                 return Ok(());
             };
             for i in 0..2 {
-                if std::mem::take(&mut j.dirty[i]) {
-                    files.push((i, Arc::clone(&j.files[i])));
+                if j.synced[i] < j.written[i] {
+                    files.push((i, j.written[i], Arc::clone(&j.files[i])));
                 }
             }
         }
-        for (i, f) in files {
-            if let Err(e) = f.sync_data() {
-                if let Some(j) = self
-                    .journal
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_mut()
-                {
-                    j.dirty[i] = true;
-                }
-                return Err(io(e));
+        for (i, covered, f) in files {
+            f.sync_data().map_err(io)?;
+            if let Some(j) = self
+                .journal
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                j.synced[i] = j.synced[i].max(covered);
             }
         }
         Ok(())
@@ -762,7 +767,7 @@ impl AuditStore for SqliteAuditStore {
         j.reserve(a, at + buf.len() as u64).map_err(io)?;
         std::os::unix::fs::FileExt::write_all_at(&*j.files[a], &buf, at).map_err(io)?;
         j.offset[a] = at + buf.len() as u64;
-        j.dirty[a] = true;
+        j.written[a] += 1;
         let last = rows.last().map(|r| (r.seq, r.hash));
         self.pending
             .lock()
