@@ -106,8 +106,10 @@ struct RunArgs {
     /// Do not start and measure keyfort.
     #[arg(long)]
     no_keyfort: bool,
-    /// Also start and measure keyfort with `--no-audit` (the audit trail's cost, in the
-    /// same run).
+    /// Also measure issue 5's goal: Encrypt on keyfort with the audit trail against
+    /// keyfort started with `--no-audit`, paired: both servers run, the same
+    /// connection tasks send to one or the other in alternating windows, the order
+    /// swapped every round.
     #[arg(long)]
     no_audit_too: bool,
     /// Do not start and measure the noop server.
@@ -161,13 +163,14 @@ struct RunArgs {
     /// windows on the same connections, the order swapped every round.
     #[arg(long)]
     authz: bool,
-    /// Measured rounds of the --authz comparison (two windows each).
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    authz_rounds: u32,
-    /// The length of one --authz window; the warm-up (--warmup) is spent in
-    /// alternating windows too, at least one round.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    authz_window: Duration,
+    /// Measured rounds of each paired comparison (--authz, --no-audit-too; two
+    /// windows each).
+    #[arg(long, alias = "authz-rounds", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    paired_rounds: u32,
+    /// The length of one window of a paired comparison; the warm-up (--warmup) is
+    /// spent in alternating windows too, at least one round.
+    #[arg(long, alias = "authz-window", default_value = "1s", value_parser = parse_duration)]
+    paired_window: Duration,
 }
 
 /// Parses `10s`, `500ms`, `2m` or a bare number of seconds.
@@ -206,7 +209,6 @@ struct KmsTarget {
 /// A KMS target to start.
 enum Spec {
     Keyfort,
-    KeyfortNoAudit,
     Moto,
     Url(String),
 }
@@ -220,32 +222,7 @@ async fn start(spec: Spec, args: &RunArgs) -> anyhow::Result<KmsTarget> {
         region: args.region.clone(),
     };
     Ok(match spec {
-        Spec::Keyfort | Spec::KeyfortNoAudit => {
-            let audit = matches!(spec, Spec::Keyfort);
-            let (proc, addr) = child::start_keyfort(&args.keyfort_bin, audit)?;
-            step(&format!("keyfort listening on {addr}"));
-            KmsTarget {
-                name: if audit {
-                    "keyfort"
-                } else {
-                    "keyfort --no-audit"
-                }
-                .to_owned(),
-                kind: if audit {
-                    Kind::Keyfort
-                } else {
-                    Kind::KeyfortNoAudit
-                },
-                endpoint: Endpoint {
-                    access_key_id: child::KEYFORT_ACCESS_KEY_ID.to_owned(),
-                    secret_access_key: child::KEYFORT_SECRET_ACCESS_KEY.to_owned(),
-                    ..given(addr, addr.to_string())
-                },
-                connections: args.connections,
-                duration: args.duration,
-                process: Some(proc),
-            }
-        }
+        Spec::Keyfort => keyfort_target(args, true, "keyfort", Kind::Keyfort)?,
         Spec::Moto => {
             let (proc, addr) = child::start_moto(&args.moto_bin)?;
             step(&format!("moto_server listening on {addr}"));
@@ -269,6 +246,31 @@ async fn start(spec: Spec, args: &RunArgs) -> anyhow::Result<KmsTarget> {
                 process: None,
             }
         }
+    })
+}
+
+/// Starts a keyfort server, with the audit trail or `--no-audit`, as a target.
+fn keyfort_target(
+    args: &RunArgs,
+    audit: bool,
+    name: &str,
+    kind: Kind,
+) -> anyhow::Result<KmsTarget> {
+    let (proc, addr) = child::start_keyfort(&args.keyfort_bin, audit)?;
+    step(&format!("{name} listening on {addr}"));
+    Ok(KmsTarget {
+        name: name.to_owned(),
+        kind,
+        endpoint: Endpoint {
+            addr,
+            host: addr.to_string(),
+            access_key_id: child::KEYFORT_ACCESS_KEY_ID.to_owned(),
+            secret_access_key: child::KEYFORT_SECRET_ACCESS_KEY.to_owned(),
+            region: args.region.clone(),
+        },
+        connections: args.connections,
+        duration: args.duration,
+        process: Some(proc),
     })
 }
 
@@ -390,7 +392,7 @@ async fn measure(
 }
 
 /// Unmeasured --authz rounds that cover `warmup` (at least one).
-fn authz_warmup_rounds(warmup: Duration, window: Duration) -> usize {
+fn paired_warmup_rounds(warmup: Duration, window: Duration) -> usize {
     let round = 2.0 * window.as_secs_f64();
     if round <= 0.0 {
         return 1;
@@ -406,19 +408,23 @@ async fn measure_authz(
     patience: Patience,
     rows: &mut Vec<Row>,
     notes: &mut Vec<String>,
-) -> anyhow::Result<report::AuthzRun> {
+) -> anyhow::Result<report::PairedRun> {
     step("authz: making an IAM user, its policies, and a key with a realistic key policy");
     let setup = authz::setup(&target.endpoint)
         .await
         .with_context(|| format!("setting up the IAM user on {}", target.name))?;
     let job = Arc::new(paired::PairedJob {
-        addr: target.endpoint.addr,
         sides: [setup.root.clone(), setup.user.clone()],
         connections: target.connections,
-        window: args.authz_window,
-        warmup_rounds: authz_warmup_rounds(args.warmup, args.authz_window),
-        rounds: usize::try_from(args.authz_rounds)?,
-        server_pid: target.process.as_ref().map(child::ServerProcess::pid),
+        window: args.paired_window,
+        warmup_rounds: paired_warmup_rounds(args.warmup, args.paired_window),
+        rounds: usize::try_from(args.paired_rounds)?,
+        server_pids: target
+            .process
+            .as_ref()
+            .map(child::ServerProcess::pid)
+            .into_iter()
+            .collect(),
     });
     step(&format!(
         "{} authz: Encrypt as root vs as {}: {} connections, {} warm-up + {} measured rounds of two {:?} windows",
@@ -468,7 +474,87 @@ async fn measure_authz(
         "keyfort root, default policy / keyfort IAM user, realistic (`--authz`): the same keyfort server, Encrypt of the same 32-byte plaintext with a two-pair encryption context by alias, as the account root on a key with the default key policy, and as the IAM user {} (an inline policy of three statements and an attached managed policy of two, conditions on the encryption context, `${{aws:username}}`, `aws:SourceIp`, a Deny in each) on a key whose key policy has six statements (root's Enable IAM User Permissions, key administrators, key users with conditions, grants, two Denies), made over HTTP with IAM and KMS calls; alternating windows on the same connections. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios.",
         setup.user_arn
     ));
-    Ok(report::AuthzRun {
+    Ok(report::PairedRun {
+        heading: "Authorization (issue 4), paired on one server",
+        sides: ["root", "IAM user"],
+        short: ["root", "user"],
+        rounds: m.rounds,
+        round_other_cores: m.round_other_cores,
+        window: job.window,
+        warmup_rounds: job.warmup_rounds,
+        connections: job.connections,
+    })
+}
+
+/// `--no-audit-too`: starts keyfort with and without the audit trail side by side
+/// and measures Encrypt on them paired; adds a row per side.
+async fn measure_audit(
+    args: &RunArgs,
+    patience: Patience,
+    rows: &mut Vec<Row>,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<report::PairedRun> {
+    let off = keyfort_target(args, false, "keyfort --no-audit (paired)", Kind::AuditOff)?;
+    let on = keyfort_target(args, true, "keyfort (paired)", Kind::AuditOn)?;
+    let mut sides = Vec::with_capacity(2);
+    for t in [&off, &on] {
+        let prepared = kms::setup(&t.endpoint, args.rotations)
+            .await
+            .with_context(|| format!("setting up {}", t.name))?;
+        sides.push(paired::SideSpec {
+            endpoint: t.endpoint.clone(),
+            target: kms::target_header(Op::Encrypt),
+            body: kms::prepared_body(Op::Encrypt, &prepared)?,
+        });
+    }
+    let sides: [paired::SideSpec; 2] = sides
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("two sides expected"))?;
+    let job = Arc::new(paired::PairedJob {
+        sides,
+        connections: args.connections,
+        window: args.paired_window,
+        warmup_rounds: paired_warmup_rounds(args.warmup, args.paired_window),
+        rounds: usize::try_from(args.paired_rounds)?,
+        server_pids: [&off, &on]
+            .iter()
+            .filter_map(|t| t.process.as_ref().map(child::ServerProcess::pid))
+            .collect(),
+    });
+    step(&format!(
+        "audit trail: Encrypt on keyfort --no-audit vs keyfort: {} connections, {} warm-up + {} measured rounds of two {:?} windows",
+        job.connections, job.warmup_rounds, job.rounds, job.window
+    ));
+    load::wait_for_quiet(patience.quiet_timeout).await;
+    let m = paired::run(Arc::clone(&job)).await?;
+    if let Some(s) = stats::summarize(&m.rounds) {
+        step(&format!(
+            "  audited ÷ --no-audit: median of {} rounds {:.1} % (interquartile {:.1}-{:.1} %)",
+            s.rounds,
+            s.median * 100.0,
+            s.q1 * 100.0,
+            s.q3 * 100.0
+        ));
+    }
+    for (t, measured) in [&off, &on].into_iter().zip(m.sides) {
+        let rate = measured.rate();
+        rows.push(Row {
+            target: t.name.clone(),
+            kind: t.kind,
+            op: "Encrypt",
+            connections: job.connections,
+            m: measured,
+            attempts: 1,
+            rates: vec![rate],
+        });
+    }
+    notes.push(
+        "keyfort --no-audit (paired) / keyfort (paired) (`--no-audit-too`): two keyfort servers started side by side, one with `--no-audit`, each with its own key; the same connection tasks hold a connection to each and send Encrypt of the same 32-byte plaintext to one or the other in alternating windows (the order swapped each round), so both are measured moments apart under the same conditions. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios. Server CPU is both servers' (the idle one uses next to nothing).".to_owned(),
+    );
+    Ok(report::PairedRun {
+        heading: "Audit trail (issue 5), paired on two servers",
+        sides: ["--no-audit", "audited"],
+        short: ["off", "on"],
         rounds: m.rounds,
         round_other_cores: m.round_other_cores,
         window: job.window,
@@ -481,7 +567,7 @@ async fn measure_authz(
 struct Outcome {
     rows: Vec<Row>,
     notes: Vec<String>,
-    authz: Option<report::AuthzRun>,
+    paired: report::Paired,
 }
 
 async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
@@ -491,15 +577,15 @@ async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if args.authz && args.no_keyfort {
         bail!("--authz measures the keyfort server the run starts; drop --no-keyfort");
     }
-    if args.authz_window.is_zero() {
-        bail!("--authz-window must be more than zero");
+    if args.paired_window.is_zero() {
+        bail!("--paired-window must be more than zero");
     }
     if args.duration.is_zero() {
         bail!("--duration must be more than zero");
     }
     let mut rows = Vec::new();
     let mut notes = Vec::new();
-    let mut authz_run = None;
+    let mut paired = report::Paired::default();
     let patience = Patience {
         repeat: args.repeat,
         retries: args.retries,
@@ -542,9 +628,6 @@ async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if !args.no_keyfort {
         specs.push(Spec::Keyfort);
     }
-    if args.no_audit_too {
-        specs.push(Spec::KeyfortNoAudit);
-    }
     if args.moto {
         specs.push(Spec::Moto);
     }
@@ -584,9 +667,13 @@ async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             measure(&target.name, target.kind, op, job, patience, &mut rows).await?;
         }
         if args.authz && target.kind == Kind::Keyfort {
-            authz_run = Some(measure_authz(&target, &args, patience, &mut rows, &mut notes).await?);
+            paired.authz =
+                Some(measure_authz(&target, &args, patience, &mut rows, &mut notes).await?);
         }
         // `target` (and its process) is dropped here: the next server gets the cores.
+    }
+    if args.no_audit_too {
+        paired.audit = Some(measure_audit(&args, patience, &mut rows, &mut notes).await?);
     }
     for r in &rows {
         if r.rates.len() > 1 {
@@ -617,7 +704,7 @@ async fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         rows,
         notes,
-        authz: authz_run,
+        paired,
     })
 }
 
@@ -657,11 +744,16 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
     });
     // Connection tasks still running after an early return end with the runtime.
     runtime.shutdown_timeout(Duration::from_secs(1));
-    let Some(Outcome { rows, notes, authz }) = outcome? else {
+    let Some(Outcome {
+        rows,
+        notes,
+        paired,
+    }) = outcome?
+    else {
         eprintln!("keyfort-bench: interrupted; servers stopped");
         return Ok(ExitCode::from(130));
     };
-    report::print(&rows, authz.as_ref());
+    report::print(&rows, &paired);
     if let Some(path) = markdown {
         let meta = report::Meta {
             command,
@@ -670,7 +762,7 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
             repeat,
             notes,
         };
-        report::write_markdown(&path, &report::markdown(&rows, authz.as_ref(), &meta))?;
+        report::write_markdown(&path, &report::markdown(&rows, &paired, &meta))?;
         eprintln!("keyfort-bench: wrote {}", path.display());
     }
     let failed = rows.iter().filter(|r| r.m.errors > 0).count();
@@ -678,8 +770,20 @@ fn run_command(args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("keyfort-bench: {failed} measurement(s) had errors");
         return Ok(ExitCode::from(3));
     }
-    if authz.is_some() && report::authz_goal(&rows, authz.as_ref()).figure.is_none() {
+    if paired.authz.is_some()
+        && report::authz_goal(&rows, paired.authz.as_ref())
+            .figure
+            .is_none()
+    {
         eprintln!("keyfort-bench: --authz measured no root Encrypt in any round");
+        return Ok(ExitCode::from(3));
+    }
+    if paired.audit.is_some()
+        && report::audit_goal(&rows, paired.audit.as_ref())
+            .figure
+            .is_none()
+    {
+        eprintln!("keyfort-bench: --no-audit-too measured no --no-audit Encrypt in any round");
         return Ok(ExitCode::from(3));
     }
     Ok(ExitCode::SUCCESS)
@@ -745,16 +849,32 @@ mod tests {
             panic!("not run")
         };
         assert!(args.authz);
-        assert_eq!(args.authz_rounds, 12);
-        assert_eq!(args.authz_window, Duration::from_millis(500));
+        assert_eq!(args.paired_rounds, 12);
+        assert_eq!(args.paired_window, Duration::from_millis(500));
+        let cli = Cli::try_parse_from([
+            "keyfort-bench",
+            "run",
+            "--no-audit-too",
+            "--paired-rounds",
+            "20",
+            "--paired-window",
+            "2s",
+        ])
+        .expect("parses");
+        let Cmd::Run(args) = cli.command else {
+            panic!("not run")
+        };
+        assert!(args.no_audit_too);
+        assert_eq!(args.paired_rounds, 20);
+        assert_eq!(args.paired_window, Duration::from_secs(2));
     }
 
     #[test]
     fn authz_warm_up_is_whole_rounds() {
         let s = Duration::from_secs;
-        assert_eq!(authz_warmup_rounds(s(2), s(1)), 1);
-        assert_eq!(authz_warmup_rounds(s(3), s(1)), 2);
-        assert_eq!(authz_warmup_rounds(s(0), s(1)), 1);
-        assert_eq!(authz_warmup_rounds(s(2), Duration::from_millis(250)), 4);
+        assert_eq!(paired_warmup_rounds(s(2), s(1)), 1);
+        assert_eq!(paired_warmup_rounds(s(3), s(1)), 2);
+        assert_eq!(paired_warmup_rounds(s(0), s(1)), 1);
+        assert_eq!(paired_warmup_rounds(s(2), Duration::from_millis(250)), 4);
     }
 }

@@ -1,7 +1,9 @@
-//! A paired load over HTTP: the same keep-alive connections send request A or
-//! request B depending on which window of a shared schedule it is (A B | B A | ...,
-//! see [`crate::stats`]), so both are measured on the same server, through the same
-//! connections, moments apart.
+//! A paired load over HTTP: the same connection tasks send request A or request B
+//! depending on which window of a shared schedule it is (A B | B A | ..., see
+//! [`crate::stats`]), so both are measured moments apart under the same conditions.
+//! The two sides may be two requests to one server (one keep-alive connection per
+//! task, `--authz`) or the same request to two servers (a connection to each per
+//! task, only the current side's in use: `--no-audit-too`).
 //!
 //! A reply counts for a window when its request was sent and answered inside that
 //! window (the few requests in flight at a switch count for neither side, alike for
@@ -40,9 +42,7 @@ pub struct SideSpec {
 /// A paired measurement.
 #[derive(Debug)]
 pub struct PairedJob {
-    /// Where to connect (both sides' endpoints name the same server).
-    pub addr: SocketAddr,
-    /// A (the baseline) and B.
+    /// A (the baseline) and B; each side connects to its endpoint's address.
     pub sides: [SideSpec; 2],
     /// Keep-alive connections (one task each).
     pub connections: usize,
@@ -52,8 +52,9 @@ pub struct PairedJob {
     pub warmup_rounds: usize,
     /// Measured rounds (two windows each).
     pub rounds: usize,
-    /// The server's process id, to read its CPU time.
-    pub server_pid: Option<u32>,
+    /// The servers' process ids, to read their CPU time (summed: the idle side's
+    /// server uses next to nothing).
+    pub server_pids: Vec<u32>,
 }
 
 impl PairedJob {
@@ -63,6 +64,12 @@ impl PairedJob {
 
     fn first_measured(&self) -> usize {
         2 * self.warmup_rounds
+    }
+
+    /// The addresses to connect to: one when both sides name the same server.
+    fn addrs(&self) -> Vec<SocketAddr> {
+        let [a, b] = [&self.sides[0], &self.sides[1]].map(|s| s.endpoint.addr);
+        if a == b { vec![a] } else { vec![a, b] }
     }
 }
 
@@ -114,11 +121,19 @@ struct CpuReading {
     kernel: Option<Duration>,
 }
 
-fn read_cpu(server_pid: Option<u32>) -> CpuReading {
+fn read_cpu(server_pids: &[u32]) -> CpuReading {
+    let server = if server_pids.is_empty() {
+        None
+    } else {
+        server_pids
+            .iter()
+            .map(|&p| child::cpu_time(p))
+            .sum::<Option<Duration>>()
+    };
     CpuReading {
         at: Instant::now(),
         client: child::cpu_time(std::process::id()),
-        server: server_pid.and_then(child::cpu_time),
+        server,
         machine: child::machine_busy(),
         kernel: child::kernel_threads_cpu(),
     }
@@ -179,7 +194,7 @@ pub async fn run(job: Arc<PairedJob>) -> anyhow::Result<PairedMeasured> {
     for slot in first..=slots {
         let boundary = t0 + job.window * u32::try_from(slot)?;
         tokio::time::sleep_until(boundary.into()).await;
-        readings.push(read_cpu(job.server_pid));
+        readings.push(read_cpu(&job.server_pids));
     }
 
     let mut ok = vec![0u64; slots];
@@ -267,7 +282,8 @@ fn sign(spec: &SideSpec) -> anyhow::Result<Signed> {
     })
 }
 
-/// One connection's task: (re)connects and sends until the schedule ends.
+/// One connection's task: (re)connects (to each side's server) and sends until the
+/// schedule ends.
 async fn connection(job: &PairedJob, t0: Instant) -> TaskStats {
     let slots = job.slots();
     let mut stats = TaskStats {
@@ -281,29 +297,42 @@ async fn connection(job: &PairedJob, t0: Instant) -> TaskStats {
             return stats;
         }
     };
+    let addrs = job.addrs();
     let end = t0 + job.window * u32::try_from(slots).unwrap_or(u32::MAX);
     let mut first = true;
     while Instant::now() < end {
-        let (mut sender, conn) = match kms::connect(job.addr).await {
-            Ok(c) => c,
-            Err(e) => {
-                let side = slot_at(t0, job.window, Instant::now()).map_or(Side::A, stats::side_of);
-                stats.error(side, || format!("{e:#}"));
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                continue;
+        let mut senders = Vec::with_capacity(addrs.len());
+        let mut conns = Vec::with_capacity(addrs.len());
+        for &addr in &addrs {
+            match kms::connect(addr).await {
+                Ok((sender, conn)) => {
+                    senders.push(sender);
+                    conns.push(load::drive(conn));
+                }
+                Err(e) => {
+                    let side =
+                        slot_at(t0, job.window, Instant::now()).map_or(Side::A, stats::side_of);
+                    stats.error(side, || format!("{e:#}"));
+                    break;
+                }
             }
-        };
+        }
+        if senders.len() < addrs.len() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
         if !first {
             stats.reconnects += 1;
         }
         first = false;
         tokio::time::sleep_until(t0.into()).await;
-        let mut conn = pin!(load::drive(conn));
+        // Ends when any of this task's connections ends.
+        let mut conns = pin!(first_to_end(conns));
         let (ended, conn_error) = {
-            let mut sending = pin!(send_loop(job, t0, &mut sender, &mut signed, &mut stats));
+            let mut sending = pin!(send_loop(job, t0, &mut senders, &mut signed, &mut stats));
             tokio::select! {
                 biased;
-                res = &mut conn => (sending.await, res.err()),
+                res = &mut conns => (sending.await, res.err()),
                 ended = &mut sending => (ended, None),
             }
         };
@@ -318,13 +347,30 @@ async fn connection(job: &PairedJob, t0: Instant) -> TaskStats {
     stats
 }
 
-/// Sends back to back on one connection, each request the side of the current
-/// window. Returns `true` when the schedule is over, `false` when the connection
-/// broke.
+/// Completes with the first of `conns` to complete (one or two connections).
+async fn first_to_end<F>(conns: Vec<F>) -> Result<(), hyper::Error>
+where
+    F: std::future::Future<Output = Result<(), hyper::Error>>,
+{
+    let mut conns: Vec<_> = conns.into_iter().map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        for c in &mut conns {
+            if let std::task::Poll::Ready(r) = c.as_mut().poll(cx) {
+                return std::task::Poll::Ready(r);
+            }
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// Sends back to back, each request the side of the current window, on that side's
+/// connection (`senders` has one per server: one when both sides share it). Returns
+/// `true` when the schedule is over, `false` when a connection broke.
 async fn send_loop(
     job: &PairedJob,
     t0: Instant,
-    sender: &mut SendRequest<Full<Bytes>>,
+    senders: &mut [SendRequest<Full<Bytes>>],
     signed: &mut [Signed; 2],
     stats: &mut TaskStats,
 ) -> bool {
@@ -344,6 +390,9 @@ async fn send_loop(
                 Err(e) => stats.error(side, || format!("re-signing: {e:#}")),
             }
         }
+        let Some(sender) = senders.get_mut(i.min(senders.len().saturating_sub(1))) else {
+            return false;
+        };
         if sender.ready().await.is_err() {
             return false;
         }
@@ -375,9 +424,9 @@ mod tests {
     use hyper::StatusCode;
 
     /// A loopback server that denies every request signed by access key `DENIED`
-    /// (as keyfort denies a user whose policy does not allow it) and answers the
-    /// others 200.
-    async fn denying_server() -> SocketAddr {
+    /// (as keyfort denies a user whose policy does not allow it), or every request
+    /// when `deny_all`, and answers the others 200.
+    async fn denying_server(deny_all: bool) -> SocketAddr {
         use hyper::service::service_fn;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -388,12 +437,13 @@ mod tests {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
-                let service = service_fn(|req: Request<hyper::body::Incoming>| async move {
-                    let denied = req
-                        .headers()
-                        .get("authorization")
-                        .and_then(|v| v.to_str().ok())
-                        .is_some_and(|v| v.contains("Credential=DENIED/"));
+                let service = service_fn(move |req: Request<hyper::body::Incoming>| async move {
+                    let denied = deny_all
+                        || req
+                            .headers()
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|v| v.contains("Credential=DENIED/"));
                     let _ = req.into_body().collect().await;
                     let mut resp = hyper::Response::new(Full::new(Bytes::from_static(if denied {
                         br#"{"__type":"AccessDeniedException"}"#
@@ -432,15 +482,14 @@ mod tests {
     /// its own side; every measured round has both rates.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn denied_requests_are_errors_of_their_side() {
-        let addr = denying_server().await;
+        let addr = denying_server(false).await;
         let job = Arc::new(PairedJob {
-            addr,
             sides: [side(addr, "ALLOWED"), side(addr, "DENIED")],
             connections: 2,
             window: Duration::from_millis(60),
             warmup_rounds: 1,
             rounds: 3,
-            server_pid: None,
+            server_pids: Vec::new(),
         });
         let m = run(job).await.expect("ran");
         let [a, b] = &m.sides;
@@ -456,6 +505,29 @@ mod tests {
         );
         assert!(m.rounds.iter().all(|r| r[0] > 0.0 && r[1] == 0.0));
         assert_eq!(a.window, Duration::from_millis(180));
+    }
+
+    /// Two servers: each side's requests go to its own server only (the one that
+    /// refuses everything is B's, so any A request sent there would be an A error).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_side_is_sent_to_its_own_server() {
+        let allowing = denying_server(false).await;
+        let refusing = denying_server(true).await;
+        let job = Arc::new(PairedJob {
+            sides: [side(allowing, "ALLOWED"), side(refusing, "ALLOWED")],
+            connections: 3,
+            window: Duration::from_millis(60),
+            warmup_rounds: 1,
+            rounds: 3,
+            server_pids: Vec::new(),
+        });
+        assert_eq!(job.addrs(), vec![allowing, refusing]);
+        let m = run(job).await.expect("ran");
+        let [a, b] = &m.sides;
+        assert!(a.ok > 0 && a.errors == 0, "{a:?}");
+        assert_eq!(b.ok, 0);
+        assert!(b.errors > 0);
+        assert!(m.rounds.iter().all(|r| r[0] > 0.0 && r[1] == 0.0));
     }
 
     #[test]

@@ -17,9 +17,11 @@ pub enum Kind {
     Noop,
     /// keyfort, started by the bench.
     Keyfort,
-    /// keyfort started with `--no-audit` (`--no-audit-too`), to show the audit
-    /// trail's cost in the same run.
-    KeyfortNoAudit,
+    /// `--no-audit-too`: keyfort started with `--no-audit` (the paired comparison's
+    /// baseline).
+    AuditOff,
+    /// `--no-audit-too`: keyfort with the audit trail, paired with [`Kind::AuditOff`].
+    AuditOn,
     /// moto, started by the bench.
     Moto,
     /// An endpoint given with `--endpoint`.
@@ -63,10 +65,17 @@ pub struct Goal {
     pub met: Option<bool>,
 }
 
-/// The paired comparison of `run --authz` (issue 4).
+/// A paired comparison: `run --authz` (issue 4) or `run --no-audit-too` (issue 5).
 #[derive(Debug)]
-pub struct AuthzRun {
-    /// Each measured round's Encrypt rates, `[root, IAM user]`, requests per second.
+pub struct PairedRun {
+    /// What is compared, for the report ("Authorization (issue 4), paired on one
+    /// server").
+    pub heading: &'static str,
+    /// The sides' names, A (the baseline) then B.
+    pub sides: [&'static str; 2],
+    /// The sides' short names, for the order column.
+    pub short: [&'static str; 2],
+    /// Each measured round's Encrypt rates, `[A, B]`, requests per second.
     pub rounds: Vec<[f64; 2]>,
     /// Each round's CPU use by other processes, in cores.
     pub round_other_cores: Vec<Option<f64>>,
@@ -78,6 +87,21 @@ pub struct AuthzRun {
     pub connections: usize,
 }
 
+/// The paired comparisons a run made.
+#[derive(Debug, Default)]
+pub struct Paired {
+    /// `--authz`.
+    pub authz: Option<PairedRun>,
+    /// `--no-audit-too`.
+    pub audit: Option<PairedRun>,
+}
+
+impl Paired {
+    fn all(&self) -> impl Iterator<Item = &PairedRun> {
+        self.authz.iter().chain(self.audit.iter())
+    }
+}
+
 /// The authorization goal: the IAM user at least this share of the root's rate.
 pub const AUTHZ_GOAL: f64 = 0.85;
 
@@ -85,29 +109,68 @@ pub const AUTHZ_GOAL: f64 = 0.85;
 const AUTHZ_GOAL_NAME: &str =
     "keyfort Encrypt as IAM user with realistic policies ÷ as root with default policy";
 
-/// Issue 4's goal from the paired rounds: the median of the per-round ratios.
-/// Errors on either side fail it.
-pub fn authz_goal(rows: &[Row], authz: Option<&AuthzRun>) -> Goal {
-    let summary = authz.and_then(|a| crate::stats::summarize(&a.rounds));
+/// The audit trail's goal: Encrypt with the trail at least this share of the rate
+/// without it.
+pub const AUDIT_GOAL: f64 = 0.80;
+
+/// The name of the audit trail's goal line.
+const AUDIT_GOAL_NAME: &str = "keyfort Encrypt with the audit trail ÷ --no-audit (paired)";
+
+/// A goal from paired rounds: the median of the per-round ratios B ÷ A, at least
+/// `goal`. Errors on either side (rows of `kinds`) fail it.
+fn paired_goal(
+    name: &'static str,
+    target: &'static str,
+    goal: f64,
+    rows: &[Row],
+    kinds: [Kind; 2],
+    run: Option<&PairedRun>,
+) -> Goal {
+    let summary = run.and_then(|a| crate::stats::summarize(&a.rounds));
     let clean = rows
         .iter()
-        .filter(|r| matches!(r.kind, Kind::AuthzRoot | Kind::AuthzUser))
+        .filter(|r| kinds.contains(&r.kind))
         .all(|r| r.m.errors == 0);
     match summary {
         Some(s) => Goal {
-            name: AUTHZ_GOAL_NAME,
+            name,
             figure: Some(format!("{:.0} %", s.median * 100.0)),
-            target: "≥ 85 %",
-            met: Some(s.median >= AUTHZ_GOAL && clean),
+            target,
+            met: Some(s.median >= goal && clean),
         },
         None => Goal {
-            name: AUTHZ_GOAL_NAME,
+            name,
             figure: None,
-            target: "≥ 85 %",
+            target,
             // Asked for but nothing measured (every window empty) is a failure.
-            met: authz.map(|_| false),
+            met: run.map(|_| false),
         },
     }
+}
+
+/// Issue 4's goal from the paired rounds: the median of the per-round ratios.
+/// Errors on either side fail it.
+pub fn authz_goal(rows: &[Row], authz: Option<&PairedRun>) -> Goal {
+    paired_goal(
+        AUTHZ_GOAL_NAME,
+        "≥ 85 %",
+        AUTHZ_GOAL,
+        rows,
+        [Kind::AuthzRoot, Kind::AuthzUser],
+        authz,
+    )
+}
+
+/// Issue 5's goal from the paired rounds (`--no-audit` A, the trail B).
+pub fn audit_goal(rows: &[Row], audit: Option<&PairedRun>) -> Goal {
+    paired_goal(
+        AUDIT_GOAL_NAME,
+        "≥ 80 %",
+        AUDIT_GOAL,
+        rows,
+        [Kind::AuditOff, Kind::AuditOn],
+        audit,
+    )
 }
 
 fn pct(v: f64) -> String {
@@ -115,13 +178,13 @@ fn pct(v: f64) -> String {
 }
 
 /// One line per round and the summary, for the terminal and the markdown.
-fn authz_lines(a: &AuthzRun) -> (String, Vec<String>) {
+fn paired_lines(a: &PairedRun) -> (String, Vec<String>) {
     let ratios = crate::stats::ratios(&a.rounds);
     let mut lines = Vec::new();
     for (i, (rates, ratio)) in a.rounds.iter().zip(&ratios).enumerate() {
         let order = match crate::stats::order(i + a.warmup_rounds)[0] {
-            crate::stats::Side::A => "root, user",
-            crate::stats::Side::B => "user, root",
+            crate::stats::Side::A => format!("{}, {}", a.short[0], a.short[1]),
+            crate::stats::Side::B => format!("{}, {}", a.short[1], a.short[0]),
         };
         lines.push(format!(
             "| {} | {order} | {:.0} | {:.0} | {} | {} |",
@@ -134,9 +197,11 @@ fn authz_lines(a: &AuthzRun) -> (String, Vec<String>) {
     }
     let summary = match crate::stats::summarize(&a.rounds) {
         Some(s) => format!(
-            "{} rounds of two {} s windows (root, IAM user; the order swapped each round) after {} warm-up round(s), {} connections: median of the per-round ratios {:.1} %, interquartile range {:.1}-{:.1} %, range {:.1}-{:.1} %; median rates {:.0} (root) and {:.0} (IAM user) req/s.",
+            "{} rounds of two {} s windows ({}, {}; the order swapped each round) after {} warm-up round(s), {} connections: median of the per-round ratios {:.1} %, interquartile range {:.1}-{:.1} %, range {:.1}-{:.1} %; median rates {:.0} ({}) and {:.0} ({}) req/s.",
             s.rounds,
             a.window.as_secs_f64(),
+            a.sides[0],
+            a.sides[1],
             a.warmup_rounds,
             a.connections,
             s.median * 100.0,
@@ -145,9 +210,11 @@ fn authz_lines(a: &AuthzRun) -> (String, Vec<String>) {
             s.min * 100.0,
             s.max * 100.0,
             s.a_median,
-            s.b_median
+            a.sides[0],
+            s.b_median,
+            a.sides[1]
         ),
-        None => "no round measured any root Encrypt".to_owned(),
+        None => format!("no round measured any {} Encrypt", a.sides[0]),
     };
     let quiet: Vec<[f64; 2]> = a
         .rounds
@@ -179,7 +246,7 @@ fn find_row<'a>(rows: &'a [Row], kind: Kind, op: &str) -> Option<&'a Row> {
 }
 
 /// The goals: the first benchmark round's three, the audit trail's, authorization's.
-pub fn goals(rows: &[Row], authz: Option<&AuthzRun>) -> Vec<Goal> {
+pub fn goals(rows: &[Row], paired: &Paired) -> Vec<Goal> {
     let kf = find_row(rows, Kind::Keyfort, "Encrypt");
     let noop = find_row(rows, Kind::Noop, "Encrypt");
     let moto = find_row(rows, Kind::Moto, "Encrypt");
@@ -238,25 +305,13 @@ pub fn goals(rows: &[Row], authz: Option<&AuthzRun>) -> Vec<Goal> {
             met: None,
         },
     };
-    let no_audit = find_row(rows, Kind::KeyfortNoAudit, "Encrypt");
-    let audit_cost = match (kf, no_audit) {
-        (Some(k), Some(n)) if n.m.rate() > 0.0 => {
-            let ratio = k.m.rate() / n.m.rate();
-            Goal {
-                name: "keyfort Encrypt req/s ÷ same with --no-audit",
-                figure: Some(format!("{:.0} %", ratio * 100.0)),
-                target: "≥ 80 %",
-                met: Some(ratio >= 0.80 && clean(&[k, n])),
-            }
-        }
-        _ => Goal {
-            name: "keyfort Encrypt req/s ÷ same with --no-audit",
-            figure: None,
-            target: "≥ 80 %",
-            met: None,
-        },
-    };
-    vec![vs_noop, vs_moto, p99, audit_cost, authz_goal(rows, authz)]
+    vec![
+        vs_noop,
+        vs_moto,
+        p99,
+        audit_goal(rows, paired.audit.as_ref()),
+        authz_goal(rows, paired.authz.as_ref()),
+    ]
 }
 
 fn verdict(met: Option<bool>) -> &'static str {
@@ -284,7 +339,7 @@ fn errors_cell(m: &Measured) -> String {
 }
 
 /// Prints the table and the goals to stdout.
-pub fn print(rows: &[Row], authz: Option<&AuthzRun>) {
+pub fn print(rows: &[Row], paired: &Paired) {
     println!();
     println!(
         "{:<28} {:<16} {:>5} {:>10} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7}",
@@ -317,7 +372,7 @@ pub fn print(rows: &[Row], authz: Option<&AuthzRun>) {
         );
     }
     println!();
-    for g in goals(rows, authz) {
+    for g in goals(rows, paired) {
         println!(
             "{:<46} {:>16}  (goal {}) {}",
             g.name,
@@ -326,14 +381,17 @@ pub fn print(rows: &[Row], authz: Option<&AuthzRun>) {
             verdict(g.met).trim_matches('*')
         );
     }
-    if let Some(a) = authz {
-        let (summary, _) = authz_lines(a);
+    for a in paired.all() {
+        let (summary, _) = paired_lines(a);
         let ratios: Vec<String> = crate::stats::ratios(&a.rounds)
             .into_iter()
             .map(|r| r.map_or_else(|| "-".to_owned(), pct))
             .collect();
         println!(
-            "\nAuthorization, IAM user ÷ root per round: {}",
+            "\n{}, {} ÷ {} per round: {}",
+            a.heading,
+            a.sides[1],
+            a.sides[0],
             ratios.join(", ")
         );
         println!("{summary}");
@@ -376,7 +434,7 @@ pub struct Meta {
 }
 
 /// The markdown section for a run.
-pub fn markdown(rows: &[Row], authz: Option<&AuthzRun>, meta: &Meta) -> String {
+pub fn markdown(rows: &[Row], paired: &Paired, meta: &Meta) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "## Run of {}\n", utc_now());
     let _ = writeln!(s, "- Machine: {}", machine());
@@ -422,7 +480,7 @@ pub fn markdown(rows: &[Row], authz: Option<&AuthzRun>, meta: &Meta) -> String {
         nproc()
     );
     s.push_str("| goal | figure | target | status |\n|---|---:|---:|---|\n");
-    for g in goals(rows, authz) {
+    for g in goals(rows, paired) {
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",
@@ -432,13 +490,14 @@ pub fn markdown(rows: &[Row], authz: Option<&AuthzRun>, meta: &Meta) -> String {
             verdict(g.met)
         );
     }
-    if let Some(a) = authz {
-        let (summary, lines) = authz_lines(a);
+    for a in paired.all() {
+        let (summary, lines) = paired_lines(a);
+        let _ = writeln!(s, "\n**{}:** {summary}\n", a.heading);
         let _ = writeln!(
             s,
-            "\n**Authorization (issue 4), paired on one server:** {summary}\n"
+            "| round | order | {} req/s | {} req/s | {} ÷ {} | other CPU |",
+            a.sides[0], a.sides[1], a.short[1], a.short[0]
         );
-        s.push_str("| round | order | root req/s | IAM user req/s | user ÷ root | other CPU |\n");
         s.push_str("|---:|---|---:|---:|---:|---:|\n");
         for l in lines {
             s.push_str(&l);
@@ -618,7 +677,7 @@ mod tests {
             row(Kind::Keyfort, "Decrypt", 500, 12000),
             row(Kind::Moto, "Encrypt", 5, 50000),
         ];
-        let g = goals(&rows, None);
+        let g = goals(&rows, &Paired::default());
         assert_eq!(g[0].met, Some(true));
         assert_eq!(g[0].figure.as_deref(), Some("50 %"));
         assert_eq!(g[1].met, Some(true));
@@ -629,20 +688,42 @@ mod tests {
     }
 
     #[test]
-    fn audit_cost_compares_keyfort_with_its_no_audit_run() {
-        let rows = |with: u64| {
-            vec![
-                row(Kind::Keyfort, "Encrypt", with, 2000),
-                row(Kind::KeyfortNoAudit, "Encrypt", 1000, 2000),
-                row(Kind::KeyfortNoAudit, "Decrypt", 10, 2000),
-            ]
+    fn the_audit_goal_uses_the_paired_rounds() {
+        let rows = vec![
+            row(Kind::Keyfort, "Encrypt", 300, 2000),
+            row(Kind::AuditOff, "Encrypt", 1000, 2000),
+            row(Kind::AuditOn, "Encrypt", 850, 30000),
+        ];
+        let audit = |rounds| Paired {
+            audit: Some(PairedRun {
+                heading: "Audit trail",
+                sides: ["--no-audit", "audited"],
+                short: ["off", "on"],
+                ..authz_run(rounds)
+            }),
+            authz: None,
         };
-        let g = goals(&rows(850), None);
+        let g = goals(
+            &rows,
+            &audit(vec![[1000.0, 850.0], [1000.0, 820.0], [900.0, 800.0]]),
+        );
+        assert_eq!(g[3].name, AUDIT_GOAL_NAME);
         assert_eq!(g[3].figure.as_deref(), Some("85 %"));
         assert_eq!(g[3].met, Some(true));
-        assert_eq!(goals(&rows(790), None)[3].met, Some(false));
-        // The no-audit rows are not keyfort's rows for the p99 goal.
+        let low = goals(
+            &rows,
+            &audit(vec![[1000.0, 790.0], [1000.0, 600.0], [1000.0, 900.0]]),
+        );
+        assert_eq!(low[3].met, Some(false));
+        // The paired rows are not keyfort's rows for the p99 goal, nor its rate.
         assert_eq!(g[2].figure.as_deref(), Some("2.00 ms (Encrypt)"));
+        // Errors on either side fail it.
+        let mut bad = rows;
+        bad[2].m.errors = 1;
+        assert_eq!(
+            goals(&bad, &audit(vec![[1000.0, 900.0]]))[3].met,
+            Some(false)
+        );
     }
 
     #[test]
@@ -652,13 +733,23 @@ mod tests {
             row(Kind::Keyfort, "Encrypt", 900, 100),
         ];
         rows[1].m.errors = 1;
-        assert_eq!(goals(&rows, None)[0].met, Some(false));
-        assert_eq!(goals(&rows, None)[1].met, None);
+        assert_eq!(goals(&rows, &Paired::default())[0].met, Some(false));
+        assert_eq!(goals(&rows, &Paired::default())[1].met, None);
     }
 
-    fn authz_run(rounds: Vec<[f64; 2]>) -> AuthzRun {
+    fn authz(a: PairedRun) -> Paired {
+        Paired {
+            authz: Some(a),
+            audit: None,
+        }
+    }
+
+    fn authz_run(rounds: Vec<[f64; 2]>) -> PairedRun {
         let n = rounds.len();
-        AuthzRun {
+        PairedRun {
+            heading: "Authorization",
+            sides: ["root", "IAM user"],
+            short: ["root", "user"],
             rounds,
             round_other_cores: vec![Some(0.0); n],
             window: Duration::from_secs(1),
@@ -674,25 +765,25 @@ mod tests {
             row(Kind::AuthzUser, "Encrypt", 900, 100),
         ];
         // One wild round does not move the median.
-        let a = authz_run(vec![
+        let a = authz(authz_run(vec![
             [1000.0, 900.0],
             [1000.0, 880.0],
             [400.0, 1000.0],
             [1000.0, 860.0],
             [1000.0, 700.0],
-        ]);
-        let g = goals(&rows, Some(&a));
+        ]));
+        let g = goals(&rows, &a);
         assert_eq!(g[4].figure.as_deref(), Some("88 %"));
         assert_eq!(g[4].met, Some(true));
         let low = authz_run(vec![[1000.0, 840.0], [1000.0, 800.0], [1000.0, 900.0]]);
-        assert_eq!(goals(&rows, Some(&low))[4].met, Some(false));
+        assert_eq!(goals(&rows, &authz(low))[4].met, Some(false));
         // Not asked for: not measured; asked for but nothing measured: not met.
-        assert_eq!(goals(&rows, None)[4].met, None);
+        assert_eq!(goals(&rows, &Paired::default())[4].met, None);
         assert_eq!(
-            goals(&rows, Some(&authz_run(vec![[0.0, 0.0]])))[4].met,
+            goals(&rows, &authz(authz_run(vec![[0.0, 0.0]])))[4].met,
             Some(false)
         );
-        let (summary, lines) = authz_lines(&a);
+        let (summary, lines) = paired_lines(a.authz.as_ref().expect("authz"));
         assert_eq!(lines.len(), 5);
         assert!(
             lines[0].starts_with("| 1 | user, root | 1000 | 900 | 90.0 % |"),
@@ -709,7 +800,7 @@ mod tests {
         // of the others given beside the goal's.
         let mut busy = authz_run(vec![[1000.0, 900.0], [1000.0, 500.0], [1000.0, 800.0]]);
         busy.round_other_cores[1] = Some(0.9);
-        let (summary, _) = authz_lines(&busy);
+        let (summary, _) = paired_lines(&busy);
         assert!(
             summary.contains("median of the per-round ratios 80.0 %"),
             "{summary}"
@@ -732,8 +823,7 @@ mod tests {
             row(Kind::AuthzUser, "Encrypt", 1000, 100),
         ];
         rows[1].m.errors = 5;
-        let a = authz_run(vec![[1000.0, 1000.0]]);
-        let g = goals(&rows, Some(&a));
+        let g = goals(&rows, &authz(authz_run(vec![[1000.0, 1000.0]])));
         assert_eq!(g[4].figure.as_deref(), Some("100 %"));
         assert_eq!(g[4].met, Some(false));
     }
