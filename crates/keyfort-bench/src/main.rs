@@ -400,6 +400,67 @@ fn paired_warmup_rounds(warmup: Duration, window: Duration) -> usize {
     ((warmup.as_secs_f64() / round).ceil() as usize).max(1)
 }
 
+/// How a paired comparison's sides are named in the report.
+struct PairedNames {
+    heading: &'static str,
+    sides: [&'static str; 2],
+    short: [&'static str; 2],
+    /// Each side's row: its kind and its target name.
+    rows: [(Kind, &'static str); 2],
+}
+
+/// Reports a paired measurement: a line per side and the ratio's summary on the
+/// terminal, a row per side in `rows`; returns the rounds for the goal.
+fn paired_result(
+    job: &paired::PairedJob,
+    m: paired::PairedMeasured,
+    names: PairedNames,
+    rows: &mut Vec<Row>,
+) -> report::PairedRun {
+    for (side, name) in m.sides.iter().zip(names.sides) {
+        step(&format!(
+            "  {name}: {:.0} req/s (mean of its windows), p50 {:.2} ms, p99 {:.2} ms, {} errors",
+            side.rate(),
+            side.quantile_ms(0.5).unwrap_or(f64::NAN),
+            side.quantile_ms(0.99).unwrap_or(f64::NAN),
+            side.errors
+        ));
+    }
+    if let Some(s) = stats::summarize(&m.rounds) {
+        step(&format!(
+            "  {} ÷ {}: median of {} rounds {:.1} % (interquartile {:.1}-{:.1} %)",
+            names.sides[1],
+            names.sides[0],
+            s.rounds,
+            s.median * 100.0,
+            s.q1 * 100.0,
+            s.q3 * 100.0
+        ));
+    }
+    for ((kind, target), measured) in names.rows.into_iter().zip(m.sides) {
+        let rate = measured.rate();
+        rows.push(Row {
+            target: target.to_owned(),
+            kind,
+            op: "Encrypt",
+            connections: job.connections,
+            m: measured,
+            attempts: 1,
+            rates: vec![rate],
+        });
+    }
+    report::PairedRun {
+        heading: names.heading,
+        sides: names.sides,
+        short: names.short,
+        rounds: m.rounds,
+        round_other_cores: m.round_other_cores,
+        window: job.window,
+        warmup_rounds: job.warmup_rounds,
+        connections: job.connections,
+    }
+}
+
 /// `--authz`: sets up the root's and the IAM user's sides on `target` and measures
 /// them paired; adds a row per side.
 async fn measure_authz(
@@ -432,58 +493,25 @@ async fn measure_authz(
     ));
     load::wait_for_quiet(patience.quiet_timeout).await;
     let m = paired::run(Arc::clone(&job)).await?;
-    let [root, user] = m.sides;
-    for (side, name) in [(&root, "root"), (&user, "IAM user")] {
-        step(&format!(
-            "  {name}: {:.0} req/s (mean of its windows), p50 {:.2} ms, p99 {:.2} ms, {} errors",
-            side.rate(),
-            side.quantile_ms(0.5).unwrap_or(f64::NAN),
-            side.quantile_ms(0.99).unwrap_or(f64::NAN),
-            side.errors
-        ));
-    }
-    if let Some(s) = stats::summarize(&m.rounds) {
-        step(&format!(
-            "  IAM user ÷ root: median of {} rounds {:.1} % (interquartile {:.1}-{:.1} %)",
-            s.rounds,
-            s.median * 100.0,
-            s.q1 * 100.0,
-            s.q3 * 100.0
-        ));
-    }
-    for (kind, name, measured) in [
-        (
-            report::Kind::AuthzRoot,
-            "keyfort root, default policy",
-            root,
-        ),
-        (report::Kind::AuthzUser, "keyfort IAM user, realistic", user),
-    ] {
-        let rate = measured.rate();
-        rows.push(Row {
-            target: name.to_owned(),
-            kind,
-            op: "Encrypt",
-            connections: job.connections,
-            m: measured,
-            attempts: 1,
-            rates: vec![rate],
-        });
-    }
+    let run = paired_result(
+        &job,
+        m,
+        PairedNames {
+            heading: "Authorization (issue 4), paired on one server",
+            sides: ["root", "IAM user"],
+            short: ["root", "user"],
+            rows: [
+                (Kind::AuthzRoot, "keyfort root, default policy"),
+                (Kind::AuthzUser, "keyfort IAM user, realistic"),
+            ],
+        },
+        rows,
+    );
     notes.push(format!(
         "keyfort root, default policy / keyfort IAM user, realistic (`--authz`): the same keyfort server, Encrypt of the same 32-byte plaintext with a two-pair encryption context by alias, as the account root on a key with the default key policy, and as the IAM user {} (an inline policy of three statements and an attached managed policy of two, conditions on the encryption context, `${{aws:username}}`, `aws:SourceIp`, a Deny in each) on a key whose key policy has six statements (root's Enable IAM User Permissions, key administrators, key users with conditions, grants, two Denies), made over HTTP with IAM and KMS calls; alternating windows on the same connections. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios.",
         setup.user_arn
     ));
-    Ok(report::PairedRun {
-        heading: "Authorization (issue 4), paired on one server",
-        sides: ["root", "IAM user"],
-        short: ["root", "user"],
-        rounds: m.rounds,
-        round_other_cores: m.round_other_cores,
-        window: job.window,
-        warmup_rounds: job.warmup_rounds,
-        connections: job.connections,
-    })
+    Ok(run)
 }
 
 /// `--no-audit-too`: starts keyfort with and without the audit trail side by side
@@ -494,8 +522,8 @@ async fn measure_audit(
     rows: &mut Vec<Row>,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<report::PairedRun> {
-    let off = keyfort_target(args, false, "keyfort --no-audit (paired)", Kind::AuditOff)?;
-    let on = keyfort_target(args, true, "keyfort (paired)", Kind::AuditOn)?;
+    let off = keyfort_target(args, false, "keyfort --no-audit", Kind::AuditOff)?;
+    let on = keyfort_target(args, true, "keyfort", Kind::AuditOn)?;
     let mut sides = Vec::with_capacity(2);
     for t in [&off, &on] {
         let prepared = kms::setup(&t.endpoint, args.rotations)
@@ -527,40 +555,24 @@ async fn measure_audit(
     ));
     load::wait_for_quiet(patience.quiet_timeout).await;
     let m = paired::run(Arc::clone(&job)).await?;
-    if let Some(s) = stats::summarize(&m.rounds) {
-        step(&format!(
-            "  audited ÷ --no-audit: median of {} rounds {:.1} % (interquartile {:.1}-{:.1} %)",
-            s.rounds,
-            s.median * 100.0,
-            s.q1 * 100.0,
-            s.q3 * 100.0
-        ));
-    }
-    for (t, measured) in [&off, &on].into_iter().zip(m.sides) {
-        let rate = measured.rate();
-        rows.push(Row {
-            target: t.name.clone(),
-            kind: t.kind,
-            op: "Encrypt",
-            connections: job.connections,
-            m: measured,
-            attempts: 1,
-            rates: vec![rate],
-        });
-    }
+    let run = paired_result(
+        &job,
+        m,
+        PairedNames {
+            heading: "Audit trail (issue 5), paired on two servers",
+            sides: ["--no-audit", "audited"],
+            short: ["off", "on"],
+            rows: [
+                (Kind::AuditOff, "keyfort --no-audit (paired)"),
+                (Kind::AuditOn, "keyfort (paired)"),
+            ],
+        },
+        rows,
+    );
     notes.push(
         "keyfort --no-audit (paired) / keyfort (paired) (`--no-audit-too`): two keyfort servers started side by side, one with `--no-audit`, each with its own key; the same connection tasks hold a connection to each and send Encrypt of the same 32-byte plaintext to one or the other in alternating windows (the order swapped each round), so both are measured moments apart under the same conditions. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios. Server CPU is both servers' (the idle one uses next to nothing).".to_owned(),
     );
-    Ok(report::PairedRun {
-        heading: "Audit trail (issue 5), paired on two servers",
-        sides: ["--no-audit", "audited"],
-        short: ["off", "on"],
-        rounds: m.rounds,
-        round_other_cores: m.round_other_cores,
-        window: job.window,
-        warmup_rounds: job.warmup_rounds,
-        connections: job.connections,
-    })
+    Ok(run)
 }
 
 /// What a run produced.
