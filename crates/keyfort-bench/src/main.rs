@@ -222,7 +222,7 @@ async fn start(spec: Spec, args: &RunArgs) -> anyhow::Result<KmsTarget> {
         region: args.region.clone(),
     };
     Ok(match spec {
-        Spec::Keyfort => keyfort_target(args, true, "keyfort", Kind::Keyfort)?,
+        Spec::Keyfort => keyfort_target(args, true)?,
         Spec::Moto => {
             let (proc, addr) = child::start_moto(&args.moto_bin)?;
             step(&format!("moto_server listening on {addr}"));
@@ -250,12 +250,12 @@ async fn start(spec: Spec, args: &RunArgs) -> anyhow::Result<KmsTarget> {
 }
 
 /// Starts a keyfort server, with the audit trail or `--no-audit`, as a target.
-fn keyfort_target(
-    args: &RunArgs,
-    audit: bool,
-    name: &str,
-    kind: Kind,
-) -> anyhow::Result<KmsTarget> {
+fn keyfort_target(args: &RunArgs, audit: bool) -> anyhow::Result<KmsTarget> {
+    let (name, kind) = if audit {
+        ("keyfort", Kind::Keyfort)
+    } else {
+        ("keyfort --no-audit", Kind::AuditOff)
+    };
     let (proc, addr) = child::start_keyfort(&args.keyfort_bin, audit)?;
     step(&format!("{name} listening on {addr}"));
     Ok(KmsTarget {
@@ -409,14 +409,34 @@ struct PairedNames {
     rows: [(Kind, &'static str); 2],
 }
 
-/// Reports a paired measurement: a line per side and the ratio's summary on the
-/// terminal, a row per side in `rows`; returns the rounds for the goal.
-fn paired_result(
-    job: &paired::PairedJob,
-    m: paired::PairedMeasured,
+/// Runs a paired measurement of `sides` with the run's window and rounds, and reports
+/// it: a line per side and the ratio's summary on the terminal, a row per side in
+/// `rows`; returns the rounds for the goal. `what` names the comparison in the log.
+#[allow(clippy::too_many_arguments)]
+async fn run_paired(
+    args: &RunArgs,
+    patience: Patience,
+    sides: [paired::SideSpec; 2],
+    connections: usize,
+    server_pids: Vec<u32>,
+    what: &str,
     names: PairedNames,
     rows: &mut Vec<Row>,
-) -> report::PairedRun {
+) -> anyhow::Result<report::PairedRun> {
+    let job = Arc::new(paired::PairedJob {
+        sides,
+        connections,
+        window: args.paired_window,
+        warmup_rounds: paired_warmup_rounds(args.warmup, args.paired_window),
+        rounds: usize::try_from(args.paired_rounds)?,
+        server_pids,
+    });
+    step(&format!(
+        "{what}: {} connections, {} warm-up + {} measured rounds of two {:?} windows",
+        job.connections, job.warmup_rounds, job.rounds, job.window
+    ));
+    load::wait_for_quiet(patience.quiet_timeout).await;
+    let m = paired::run(Arc::clone(&job)).await?;
     for (side, name) in m.sides.iter().zip(names.sides) {
         step(&format!(
             "  {name}: {:.0} req/s (mean of its windows), p50 {:.2} ms, p99 {:.2} ms, {} errors",
@@ -449,7 +469,7 @@ fn paired_result(
             rates: vec![rate],
         });
     }
-    report::PairedRun {
+    Ok(report::PairedRun {
         heading: names.heading,
         sides: names.sides,
         short: names.short,
@@ -458,7 +478,7 @@ fn paired_result(
         window: job.window,
         warmup_rounds: job.warmup_rounds,
         connections: job.connections,
-    }
+    })
 }
 
 /// `--authz`: sets up the root's and the IAM user's sides on `target` and measures
@@ -474,28 +494,21 @@ async fn measure_authz(
     let setup = authz::setup(&target.endpoint)
         .await
         .with_context(|| format!("setting up the IAM user on {}", target.name))?;
-    let job = Arc::new(paired::PairedJob {
-        sides: [setup.root.clone(), setup.user.clone()],
-        connections: target.connections,
-        window: args.paired_window,
-        warmup_rounds: paired_warmup_rounds(args.warmup, args.paired_window),
-        rounds: usize::try_from(args.paired_rounds)?,
-        server_pids: target
+    let run = run_paired(
+        args,
+        patience,
+        [setup.root.clone(), setup.user.clone()],
+        target.connections,
+        target
             .process
             .as_ref()
             .map(child::ServerProcess::pid)
             .into_iter()
             .collect(),
-    });
-    step(&format!(
-        "{} authz: Encrypt as root vs as {}: {} connections, {} warm-up + {} measured rounds of two {:?} windows",
-        target.name, setup.user_arn, job.connections, job.warmup_rounds, job.rounds, job.window
-    ));
-    load::wait_for_quiet(patience.quiet_timeout).await;
-    let m = paired::run(Arc::clone(&job)).await?;
-    let run = paired_result(
-        &job,
-        m,
+        &format!(
+            "{} authz: Encrypt as root vs as {}",
+            target.name, setup.user_arn
+        ),
         PairedNames {
             heading: "Authorization (issue 4), paired on one server",
             sides: ["root", "IAM user"],
@@ -506,7 +519,8 @@ async fn measure_authz(
             ],
         },
         rows,
-    );
+    )
+    .await?;
     notes.push(format!(
         "keyfort root, default policy / keyfort IAM user, realistic (`--authz`): the same keyfort server, Encrypt of the same 32-byte plaintext with a two-pair encryption context by alias, as the account root on a key with the default key policy, and as the IAM user {} (an inline policy of three statements and an attached managed policy of two, conditions on the encryption context, `${{aws:username}}`, `aws:SourceIp`, a Deny in each) on a key whose key policy has six statements (root's Enable IAM User Permissions, key administrators, key users with conditions, grants, two Denies), made over HTTP with IAM and KMS calls; alternating windows on the same connections. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios.",
         setup.user_arn
@@ -522,8 +536,8 @@ async fn measure_audit(
     rows: &mut Vec<Row>,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<report::PairedRun> {
-    let off = keyfort_target(args, false, "keyfort --no-audit", Kind::AuditOff)?;
-    let on = keyfort_target(args, true, "keyfort", Kind::AuditOn)?;
+    let off = keyfort_target(args, false)?;
+    let on = keyfort_target(args, true)?;
     let mut sides = Vec::with_capacity(2);
     for t in [&off, &on] {
         let prepared = kms::setup(&t.endpoint, args.rotations)
@@ -538,26 +552,16 @@ async fn measure_audit(
     let sides: [paired::SideSpec; 2] = sides
         .try_into()
         .map_err(|_| anyhow::anyhow!("two sides expected"))?;
-    let job = Arc::new(paired::PairedJob {
+    let run = run_paired(
+        args,
+        patience,
         sides,
-        connections: args.connections,
-        window: args.paired_window,
-        warmup_rounds: paired_warmup_rounds(args.warmup, args.paired_window),
-        rounds: usize::try_from(args.paired_rounds)?,
-        server_pids: [&off, &on]
+        args.connections,
+        [&off, &on]
             .iter()
             .filter_map(|t| t.process.as_ref().map(child::ServerProcess::pid))
             .collect(),
-    });
-    step(&format!(
-        "audit trail: Encrypt on keyfort --no-audit vs keyfort: {} connections, {} warm-up + {} measured rounds of two {:?} windows",
-        job.connections, job.warmup_rounds, job.rounds, job.window
-    ));
-    load::wait_for_quiet(patience.quiet_timeout).await;
-    let m = paired::run(Arc::clone(&job)).await?;
-    let run = paired_result(
-        &job,
-        m,
+        "audit trail: Encrypt on keyfort --no-audit vs keyfort",
         PairedNames {
             heading: "Audit trail (issue 5), paired on two servers",
             sides: ["--no-audit", "audited"],
@@ -568,7 +572,8 @@ async fn measure_audit(
             ],
         },
         rows,
-    );
+    )
+    .await?;
     notes.push(
         "keyfort --no-audit (paired) / keyfort (paired) (`--no-audit-too`): two keyfort servers started side by side, one with `--no-audit`, each with its own key; the same connection tasks hold a connection to each and send Encrypt of the same 32-byte plaintext to one or the other in alternating windows (the order swapped each round), so both are measured moments apart under the same conditions. Their req/s is the mean over the side's windows; the goal is the median of the per-round ratios. Server CPU is both servers' (the idle one uses next to nothing).".to_owned(),
     );
